@@ -1,0 +1,99 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import type { Right } from '../../domain/roles'
+import { roleLabels } from '../../domain/roles'
+import { requireRight, type AppEnv } from '../auth'
+import { conflict, notFound } from '../errors'
+import { createUser, findUser, issueToken, listUsers, revokeToken } from '../../persistence/users'
+import * as s from '../schemas'
+import type { ApiContext } from '../context'
+
+const errorReplies = Object.fromEntries(
+  ([400, 401, 403, 404, 409] as const).map((code) => [code, { description: 'Error', content: { 'application/json': { schema: s.ErrorReply } } }]),
+) as Record<400 | 401 | 403 | 404 | 409, { description: string; content: { 'application/json': { schema: typeof s.ErrorReply } } }>
+
+const User = z.object({ id: z.number(), name: z.string(), roles: z.array(z.string()) }).openapi('User')
+
+function route<R extends Parameters<typeof createRoute>[0]>(right: Right, action: string, config: R) {
+  return createRoute({ ...config, security: [{ bearer: [] }], 'x-required-right': right, middleware: [requireRight(right, action)] })
+}
+
+export function userRoutes(ctx: ApiContext) {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: ctx.validationHook })
+
+  app.openapi(
+    route('read', 'see who you are', {
+      method: 'get',
+      path: '/me',
+      summary: 'The user behind the token, with their roles',
+      responses: {
+        200: { description: 'You', content: { 'application/json': { schema: User.extend({ roleLabels: z.array(z.string()) }) } } },
+        ...errorReplies,
+      },
+    }),
+    (c) => {
+      const { id, name, roles } = c.get('user')
+      return c.json({ id, name, roles, roleLabels: roles.map((r) => roleLabels[r]) }, 200)
+    },
+  )
+
+  app.openapi(
+    route('administer', 'list users', {
+      method: 'get',
+      path: '/users',
+      summary: 'Users and their roles',
+      responses: { 200: { description: 'Users', content: { 'application/json': { schema: z.object({ items: z.array(User) }) } } }, ...errorReplies },
+    }),
+    async (c) => c.json({ items: await listUsers(ctx.db) }, 200),
+  )
+
+  app.openapi(
+    route('administer', 'create users', {
+      method: 'post',
+      path: '/users',
+      summary: 'Create a user with roles',
+      request: { body: { required: true, content: { 'application/json': { schema: s.UserCreate } } } },
+      responses: { 201: { description: 'The user', content: { 'application/json': { schema: User } } }, ...errorReplies },
+    }),
+    async (c) => {
+      const { name, roles } = c.req.valid('json')
+      if (await findUser(ctx.db, name)) throw conflict(`a user named '${name}' exists`, 'duplicate')
+      return c.json(await createUser(ctx.db, name, [...new Set(roles)]), 201)
+    },
+  )
+
+  app.openapi(
+    route('administer', 'issue API tokens', {
+      method: 'post',
+      path: '/users/{id}/tokens',
+      summary: 'Issue an API token (shown once; stored hashed)',
+      request: { params: s.IdParam, body: { required: false, content: { 'application/json': { schema: s.TokenCreate } } } },
+      responses: {
+        201: { description: 'The token', content: { 'application/json': { schema: z.object({ id: z.number(), token: z.string() }) } } },
+        ...errorReplies,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param')
+      const label = (c.req.valid('json') as { label?: string } | undefined)?.label ?? 'api'
+      const exists = await ctx.db.knex('app_user').where('id', id).first()
+      if (!exists) throw notFound('user')
+      return c.json(await issueToken(ctx.db, id, label), 201)
+    },
+  )
+
+  app.openapi(
+    route('administer', 'revoke API tokens', {
+      method: 'delete',
+      path: '/tokens/{id}',
+      summary: 'Revoke an API token',
+      request: { params: s.IdParam },
+      responses: { 204: { description: 'Revoked' }, ...errorReplies },
+    }),
+    async (c) => {
+      if (!(await revokeToken(ctx.db, c.req.valid('param').id))) throw notFound('active token')
+      return c.body(null, 204)
+    },
+  )
+
+  return app
+}

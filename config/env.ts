@@ -1,0 +1,96 @@
+import ms from 'ms'
+import { defaultDeliverySettings, type DeliverySettings } from '../domain/settings'
+import type { DeliveryGuarantee } from '../domain/sending'
+
+/** All of Herald's settings, from environment variables (see README "Configuration"). */
+export interface HeraldConfig {
+  databaseUrl: string
+  temporal: {
+    address: string
+    namespace: string
+    taskQueue: string
+    /** TLS for a managed Temporal: on when an API key or a client certificate is given. */
+    tls: { enabled: boolean; serverName?: string; clientCertPath?: string; clientKeyPath?: string }
+    apiKey?: string
+    uiUrl: string
+  }
+  smtp: { url: string; poolSize: number; from: string; messageIdDomain: string }
+  api: { host: string; port: number; publicUrl: string }
+  /** Messages per second across every delivery and every worker; 0 means no limit. */
+  rateLimitPerSecond: number
+  /** Approval must come from someone other than the delivery's creator. */
+  approverMustDiffer: boolean
+  /** For deliveries that do not choose: resend in-doubt messages, or leave them unsent. */
+  defaultGuarantee: DeliveryGuarantee
+  delivery: DeliverySettings
+}
+
+type Env = Record<string, string | undefined>
+
+function duration(env: Env, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = /^\d+$/.test(raw) ? Number(raw) : ms(raw as ms.StringValue)
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new Error(`${name} must be a duration such as 30s, 10m or 3d (got '${raw}')`)
+  }
+  return value
+}
+
+function integer(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min} (got '${raw}')`)
+  return value
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  return ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())
+}
+
+export function loadConfig(env: Env = process.env): HeraldConfig {
+  const port = integer(env, 'HERALD_PORT', 3000, 1)
+  const host = env.HERALD_HOST ?? '127.0.0.1'
+  const apiKey = env.TEMPORAL_API_KEY || undefined
+  const clientCertPath = env.TEMPORAL_TLS_CERT || undefined
+  const guarantee = env.HERALD_GUARANTEE ?? 'at_least_once'
+  if (guarantee !== 'at_least_once' && guarantee !== 'at_most_once') {
+    throw new Error(`HERALD_GUARANTEE must be at_least_once or at_most_once (got '${guarantee}')`)
+  }
+  return {
+    databaseUrl: env.DATABASE_URL ?? 'sqlite:data/herald.sqlite',
+    temporal: {
+      address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+      namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+      taskQueue: env.TEMPORAL_TASK_QUEUE ?? 'herald',
+      tls: {
+        enabled: flag(env, 'TEMPORAL_TLS', Boolean(apiKey || clientCertPath)),
+        serverName: env.TEMPORAL_TLS_SERVER_NAME || undefined,
+        clientCertPath,
+        clientKeyPath: env.TEMPORAL_TLS_KEY || undefined,
+      },
+      apiKey,
+      uiUrl: env.TEMPORAL_UI_URL ?? 'http://localhost:8233',
+    },
+    smtp: {
+      url: env.SMTP_URL ?? 'smtp://127.0.0.1:2525',
+      poolSize: integer(env, 'SMTP_POOL_SIZE', 5, 1),
+      from: env.SMTP_FROM ?? 'Herald <herald@localhost>',
+      messageIdDomain: env.HERALD_MESSAGE_ID_DOMAIN ?? 'herald.localhost',
+    },
+    api: { host, port, publicUrl: env.HERALD_PUBLIC_URL ?? `http://localhost:${port}` },
+    rateLimitPerSecond: integer(env, 'HERALD_RATE_LIMIT', 0),
+    approverMustDiffer: flag(env, 'HERALD_APPROVER_MUST_DIFFER', false),
+    defaultGuarantee: guarantee,
+    delivery: {
+      batchSize: integer(env, 'HERALD_BATCH_SIZE', defaultDeliverySettings.batchSize, 1),
+      batchWindow: integer(env, 'HERALD_BATCH_WINDOW', defaultDeliverySettings.batchWindow, 1),
+      validityMs: duration(env, 'HERALD_VALIDITY', defaultDeliverySettings.validityMs),
+      retryIntervalMs: duration(env, 'HERALD_RETRY_INTERVAL', defaultDeliverySettings.retryIntervalMs),
+      batchesPerRun: integer(env, 'HERALD_BATCHES_PER_RUN', defaultDeliverySettings.batchesPerRun, 1),
+    },
+  }
+}

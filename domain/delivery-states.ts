@@ -1,0 +1,107 @@
+/**
+ * The delivery lifecycle in Adobe Campaign Standard terms (SPEC.md, "Lifecycle of a delivery").
+ * Pure and deterministic: imported by the workflow, the API and the dashboard alike.
+ */
+
+export const deliveryStatuses = [
+  'draft',
+  'preparing',
+  'preparation_failed',
+  'awaiting_approval',
+  'ready',
+  'start_pending',
+  'sending',
+  'retry_pending',
+  'paused',
+  'stopped',
+  'failed',
+  'finished',
+] as const
+export type DeliveryStatus = (typeof deliveryStatuses)[number]
+
+/** What a user (through the API) can ask of a delivery. */
+export type DeliveryCommand =
+  | 'edit'
+  | 'prepare'
+  | 'approve'
+  | 'reject'
+  | 'confirm'
+  | 'schedule'
+  | 'pause'
+  | 'resume'
+  | 'stop'
+  | 'delete'
+
+const editable: readonly DeliveryStatus[] = ['draft', 'preparation_failed', 'awaiting_approval', 'ready']
+
+/** The statuses from which each command is legal; anything else is an illegal transition (HTTP 409). */
+export const commandAllowedIn: Record<DeliveryCommand, readonly DeliveryStatus[]> = {
+  edit: editable,
+  prepare: editable,
+  approve: ['awaiting_approval'],
+  reject: ['awaiting_approval'],
+  confirm: ['ready'],
+  // Before the confirmation a new schedule needs a new preparation; once confirmed it moves the timer.
+  schedule: [...editable, 'start_pending'],
+  pause: ['sending', 'retry_pending'],
+  resume: ['paused'],
+  stop: ['start_pending', 'sending', 'retry_pending', 'paused'],
+  delete: [...editable, 'stopped', 'failed', 'finished'],
+}
+
+export const finalStatuses: readonly DeliveryStatus[] = ['stopped', 'failed', 'finished']
+
+export function isFinal(status: DeliveryStatus): boolean {
+  return finalStatuses.includes(status)
+}
+
+export function canApply(command: DeliveryCommand, status: DeliveryStatus): boolean {
+  return commandAllowedIn[command].includes(status)
+}
+
+export class IllegalTransitionError extends Error {
+  constructor(
+    readonly command: DeliveryCommand,
+    readonly status: DeliveryStatus,
+  ) {
+    super(`Cannot ${command} a delivery that is ${statusLabels[status].toLowerCase()} (status '${status}')`)
+    this.name = 'IllegalTransitionError'
+  }
+}
+
+export function assertCanApply(command: DeliveryCommand, status: DeliveryStatus): void {
+  if (!canApply(command, status)) throw new IllegalTransitionError(command, status)
+}
+
+export const statusLabels: Record<DeliveryStatus, string> = {
+  draft: 'Draft',
+  preparing: 'Preparing',
+  preparation_failed: 'Preparation failed',
+  awaiting_approval: 'Awaiting approval',
+  ready: 'Ready to send',
+  start_pending: 'Start pending (scheduled)',
+  sending: 'Sending',
+  retry_pending: 'Sending (retry)',
+  paused: 'Paused',
+  stopped: 'Stopped',
+  failed: 'Failed',
+  finished: 'Finished',
+}
+
+/** ACS logical status, which the dashboard shows as a colour. */
+export type LogicalStatus = 'editing' | 'in_progress' | 'finished' | 'warning' | 'error'
+
+export const logicalStatus: Record<DeliveryStatus, LogicalStatus> = {
+  draft: 'editing',
+  preparing: 'in_progress',
+  preparation_failed: 'error',
+  awaiting_approval: 'editing',
+  ready: 'editing',
+  start_pending: 'in_progress',
+  sending: 'in_progress',
+  retry_pending: 'in_progress',
+  paused: 'warning',
+  stopped: 'warning',
+  failed: 'error',
+  finished: 'finished',
+}

@@ -1,0 +1,39 @@
+/** Roles and what they allow (SPEC.md, "Roles and access"; ACS "List of roles"). */
+
+export const roles = ['prepare', 'approve', 'start', 'workflow', 'admin', 'viewer'] as const
+export type Role = (typeof roles)[number]
+
+/** Names as the product shows them; a 403 names the role the user is missing. */
+export const roleLabels: Record<Role, string> = {
+  prepare: 'Prepare deliveries',
+  approve: 'Approve deliveries',
+  start: 'Start deliveries',
+  workflow: 'Workflow',
+  admin: 'Administration',
+  viewer: 'Viewer',
+}
+
+/** Each right is granted by any of the listed roles. */
+export const rights = {
+  /** create, edit, prepare, delete deliveries; import profiles */
+  editDeliveries: ['prepare', 'start'],
+  approveDeliveries: ['approve'],
+  /** confirm the send, pause, resume, stop */
+  startDeliveries: ['start'],
+  /** pause, resume, trigger recurrences */
+  runWorkflows: ['workflow', 'start'],
+  administer: ['admin'],
+  read: ['viewer', 'prepare', 'approve', 'start', 'workflow', 'admin'],
+} as const satisfies Record<string, readonly Role[]>
+export type Right = keyof typeof rights
+
+export function hasRight(userRoles: readonly Role[], right: Right): boolean {
+  const granting: readonly Role[] = rights[right]
+  return userRoles.some((role) => granting.includes(role))
+}
+
+/** The role a refused user should ask for: the first role that grants the right. */
+export function missingRoleMessage(right: Right, action: string): string {
+  const role = rights[right][0]
+  return `You do not have the "${roleLabels[role]}" role (${role}) needed to ${action}.`
+}

@@ -1,0 +1,52 @@
+/**
+ * Sending logs: one row per (delivery, profile), the source of truth for what was sent to whom.
+ *
+ * pending ──claim──▶ sending ──SMTP 250──▶ sent
+ *                       │ ├──SMTP 5xx──▶ failed (hard)
+ *                       │ ├──SMTP 4xx──▶ retry ──(later)──▶ sending … ; failed (soft) at the end of validity
+ *                       │ └──refused before MAIL FROM──▶ pending (certainly not sent)
+ *                       └── worker or database lost ──▶ still `sending` when the batch is retried: in doubt,
+ *                           resent with the same Message-ID (at-least-once) or left as `in_doubt` (at-most-once)
+ */
+export const sendingStatuses = ['pending', 'sending', 'sent', 'failed', 'retry', 'in_doubt'] as const
+export type SendingStatus = (typeof sendingStatuses)[number]
+
+export const finalSendingStatuses: readonly SendingStatus[] = ['sent', 'failed', 'in_doubt']
+
+export const failureTypes = ['hard', 'soft', 'ignored'] as const
+export type FailureType = (typeof failureTypes)[number]
+
+export const deliveryGuarantees = ['at_least_once', 'at_most_once'] as const
+export type DeliveryGuarantee = (typeof deliveryGuarantees)[number]
+
+/** What an SMTP attempt tells us about one message. */
+export type SmtpOutcome =
+  | { kind: 'accepted'; response: string }
+  | { kind: 'hard'; code: number; reason: string }
+  | { kind: 'soft'; code: number | null; reason: string }
+  /** The server could not be reached: the message certainly did not leave. */
+  | { kind: 'unreachable'; reason: string }
+  /** The connection broke while the message was on its way: it may or may not have been delivered. */
+  | { kind: 'unknown'; reason: string }
+
+export interface SmtpErrorLike {
+  code?: string
+  command?: string
+  responseCode?: number
+  response?: string
+  message?: string
+}
+
+const unreachableCodes = ['ECONNECTION', 'ECONNREFUSED', 'EDNS', 'ETLS', 'EAUTH', 'ENOTFOUND', 'EHOSTUNREACH']
+
+export function classifySmtpError(err: SmtpErrorLike): SmtpOutcome {
+  const reason = (err.response || err.message || err.code || 'unknown SMTP error').slice(0, 500)
+  // A refused connection or greeting says nothing about the recipient: the message never left.
+  if ((err.code && unreachableCodes.includes(err.code)) || err.command === 'CONN') {
+    return { kind: 'unreachable', reason }
+  }
+  const code = err.responseCode
+  if (code && code >= 500) return { kind: 'hard', code, reason }
+  if (code && code >= 400) return { kind: 'soft', code, reason }
+  return { kind: 'unknown', reason }
+}

@@ -1,0 +1,24 @@
+/**
+ * Every duration and size a delivery workflow uses is an input, fixed when the delivery is created,
+ * so production runs hours and days while tests run seconds.
+ */
+export interface DeliverySettings {
+  /** Recipients per send activity. */
+  batchSize: number
+  /** Send activities in flight at once for one delivery. */
+  batchWindow: number
+  /** Soft failures are retried until this long after sending started, then fail. */
+  validityMs: number
+  /** Wait between two attempts at a soft-failed message. */
+  retryIntervalMs: number
+  /** Start a new run of the workflow (continue-as-new) after this many batches, to bound its history. */
+  batchesPerRun: number
+}
+
+export const defaultDeliverySettings: DeliverySettings = {
+  batchSize: 500,
+  batchWindow: 2,
+  validityMs: 3 * 24 * 3600_000,
+  retryIntervalMs: 3600_000,
+  batchesPerRun: 500,
+}

@@ -1,0 +1,223 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import type { AddressInfo, Socket } from 'node:net'
+import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server'
+import { simpleParser, type ParsedMail } from 'mailparser'
+
+/**
+ * A real SMTP server on loopback that keeps every message it accepts: Herald's embedded default and
+ * the tests' receiving end. It can answer like a real one that is having a bad day — reject some
+ * recipients (5xx, 4xx), or refuse every connection for a while.
+ */
+
+export interface ReceivedMessage {
+  /** Order of arrival, from 1. */
+  seq: number
+  messageId: string | null
+  from: string
+  to: string[]
+  subject: string | null
+  receivedAt: Date
+  size: number
+  /** File holding the raw message, when the sink keeps a mail directory. */
+  file: string | null
+}
+
+export type RecipientRule = (address: string) => { code: number; message: string } | null
+
+export interface SmtpSinkOptions {
+  port?: number
+  host?: string
+  /** Keep each message as an .eml file here (and list earlier ones at start). */
+  mailDir?: string
+  /** Keep raw messages in memory for `parsed()`; on by default without a mail directory. */
+  keepRaw?: boolean
+  recipientRule?: RecipientRule
+}
+
+export class SmtpSink {
+  readonly messages: ReceivedMessage[] = []
+  private readonly raw = new Map<number, Buffer>()
+  private server: SMTPServer | null = null
+  private readonly sockets = new Set<Socket>()
+  private boundPort = 0
+  private waiters: { check: () => boolean; resolve: () => void }[] = []
+  recipientRule: RecipientRule | null
+
+  constructor(private readonly options: SmtpSinkOptions = {}) {
+    this.recipientRule = options.recipientRule ?? null
+    if (options.mailDir) this.loadMailDir(options.mailDir)
+  }
+
+  get port(): number {
+    return this.boundPort
+  }
+
+  get url(): string {
+    return `smtp://${this.options.host ?? '127.0.0.1'}:${this.boundPort}`
+  }
+
+  async start(): Promise<this> {
+    const server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      maxClients: 1000,
+      size: 50 * 1024 * 1024,
+      onRcptTo: (address, _session, callback) => this.onRcptTo(address, callback),
+      onData: (stream, session, callback) => {
+        const chunks: Buffer[] = []
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+        stream.on('end', () => {
+          this.store(Buffer.concat(chunks), session)
+          callback()
+        })
+      },
+    })
+    server.on('error', () => undefined)
+    server.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket)
+      socket.on('close', () => this.sockets.delete(socket))
+    })
+    await new Promise<void>((resolve, reject) => {
+      server.server.once('error', reject)
+      server.listen(this.boundPort || this.options.port || 0, this.options.host ?? '127.0.0.1', () => resolve())
+    })
+    this.boundPort = (server.server.address() as AddressInfo).port
+    this.server = server
+    return this
+  }
+
+  /** Stops listening and drops every open connection: clients see connections refused. */
+  async stop(): Promise<void> {
+    const server = this.server
+    if (!server) return
+    this.server = null
+    const closed = new Promise<void>((resolve) => server.server.close(() => resolve()))
+    for (const socket of this.sockets) socket.destroy()
+    await closed
+  }
+
+  /** Refuses every connection for `ms`, then listens again on the same port. */
+  async refuseConnectionsFor(ms: number): Promise<void> {
+    await this.stop()
+    await new Promise((resolve) => setTimeout(resolve, ms))
+    await this.start()
+  }
+
+  /** Distinct Message-IDs received, and how many times each arrived. */
+  countByMessageId(): Map<string, number> {
+    const counts = new Map<string, number>()
+    for (const message of this.messages) {
+      if (message.messageId) counts.set(message.messageId, (counts.get(message.messageId) ?? 0) + 1)
+    }
+    return counts
+  }
+
+  async waitFor(check: (messages: ReceivedMessage[]) => boolean, timeoutMs = 30_000): Promise<void> {
+    if (check(this.messages)) return
+    await new Promise<void>((resolve, reject) => {
+      const waiter = {
+        check: () => check(this.messages),
+        resolve: () => {
+          clearTimeout(timer)
+          resolve()
+        },
+      }
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter)
+        reject(new Error(`SMTP sink: still waiting after ${timeoutMs} ms (${this.messages.length} messages)`))
+      }, timeoutMs)
+      this.waiters.push(waiter)
+    })
+  }
+
+  waitForCount(count: number, timeoutMs?: number): Promise<void> {
+    return this.waitFor((messages) => messages.length >= count, timeoutMs)
+  }
+
+  /** The whole message, parsed (headers, text, HTML). */
+  async parsed(seq: number): Promise<ParsedMail> {
+    return simpleParser(this.rawMessage(seq))
+  }
+
+  rawMessage(seq: number): Buffer {
+    const inMemory = this.raw.get(seq)
+    if (inMemory) return inMemory
+    const file = this.messages[seq - 1]?.file
+    if (!file) throw new Error(`SMTP sink: no message ${seq}`)
+    return fs.readFileSync(file)
+  }
+
+  clear(): void {
+    this.messages.length = 0
+    this.raw.clear()
+  }
+
+  private onRcptTo(address: SMTPServerAddress, callback: (err?: Error | null) => void): void {
+    const rejection = this.recipientRule?.(address.address)
+    if (!rejection) return callback()
+    const err = new Error(rejection.message) as Error & { responseCode: number }
+    err.responseCode = rejection.code
+    callback(err)
+  }
+
+  private store(raw: Buffer, session: SMTPServerSession): void {
+    const header = raw.subarray(0, Math.min(raw.length, 16 * 1024)).toString('utf8').split(/\r?\n\r?\n/)[0]
+    const seq = this.messages.length + 1
+    let file: string | null = null
+    if (this.options.mailDir) {
+      file = path.join(this.options.mailDir, `${Date.now()}-${process.pid}-${seq}.eml`)
+      fs.writeFileSync(file, raw)
+    }
+    if (this.options.keepRaw ?? !this.options.mailDir) this.raw.set(seq, raw)
+    this.messages.push({
+      seq,
+      messageId: headerValue(header, 'message-id'),
+      from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+      to: session.envelope.rcptTo.map((r) => r.address),
+      subject: headerValue(header, 'subject'),
+      receivedAt: new Date(),
+      size: raw.length,
+      file,
+    })
+    this.waiters = this.waiters.filter((waiter) => {
+      if (!waiter.check()) return true
+      waiter.resolve()
+      return false
+    })
+  }
+
+  private loadMailDir(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true })
+    for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.eml')).sort(byArrival)) {
+      const file = path.join(dir, name)
+      const raw = fs.readFileSync(file)
+      const header = raw.subarray(0, 16 * 1024).toString('utf8').split(/\r?\n\r?\n/)[0]
+      const seq = this.messages.length + 1
+      this.messages.push({
+        seq,
+        messageId: headerValue(header, 'message-id'),
+        from: headerValue(header, 'from') ?? '',
+        to: (headerValue(header, 'to') ?? '').split(',').map((s) => s.trim()),
+        subject: headerValue(header, 'subject'),
+        receivedAt: fs.statSync(file).mtime,
+        size: raw.length,
+        file,
+      })
+    }
+  }
+}
+
+function byArrival(a: string, b: string): number {
+  const key = (name: string) => name.split('-').map(Number)
+  const [ta, pa, sa] = key(a)
+  const [tb, pb, sb] = key(b)
+  return ta - tb || pa - pb || sa - sb
+}
+
+/** One header's unfolded value from a raw header block. */
+function headerValue(header: string, name: string): string | null {
+  const match = new RegExp(`^${name}:[ \\t]*(.*(?:\\r?\\n[ \\t].*)*)`, 'im').exec(header)
+  return match ? match[1].replace(/\r?\n[ \t]+/g, ' ').trim() : null
+}

@@ -1,0 +1,81 @@
+import type { Database } from './database'
+import { Delivery, type IDelivery } from './entities'
+import type { DeliveryChanges } from '../domain/delivery'
+
+/** Fields the workflow records as the delivery moves through its lifecycle. */
+export interface DeliveryStatePatch {
+  status?: IDelivery['status']
+  approvedBy?: string
+  approvedAt?: number
+  confirmedBy?: string
+  confirmedAt?: number
+  rejectionReason?: string | null
+  sendingStartedAt?: number
+  finishedAt?: number
+  sendError?: string | null
+}
+
+const columns: Record<keyof DeliveryStatePatch, [string, 'date' | 'value']> = {
+  status: ['status', 'value'],
+  approvedBy: ['approved_by', 'value'],
+  approvedAt: ['approved_at', 'date'],
+  confirmedBy: ['confirmed_by', 'value'],
+  confirmedAt: ['confirmed_at', 'date'],
+  rejectionReason: ['rejection_reason', 'value'],
+  sendingStartedAt: ['sending_started_at', 'date'],
+  finishedAt: ['finished_at', 'date'],
+  sendError: ['send_error', 'value'],
+}
+
+export async function recordDeliveryState(db: Database, deliveryId: number, patch: DeliveryStatePatch): Promise<void> {
+  const row: Record<string, unknown> = { updated_at: db.date(new Date()) }
+  for (const [key, value] of Object.entries(patch)) {
+    const column = columns[key as keyof DeliveryStatePatch]
+    if (!column) throw new Error(`unknown delivery state field ${key}`)
+    row[column[0]] = column[1] === 'date' && typeof value === 'number' ? db.date(new Date(value)) : value
+  }
+  await db.knex('delivery').where('id', deliveryId).update(row)
+}
+
+export async function setSendError(db: Database, deliveryId: number, message: string | null): Promise<void> {
+  await db.knex('delivery').where('id', deliveryId).update({ send_error: message?.slice(0, 1000) ?? null })
+}
+
+/** An edit invalidates the preparation: the version moves on and the workflow returns to draft. */
+export async function saveDeliveryChanges(db: Database, deliveryId: number, changes: DeliveryChanges): Promise<void> {
+  const em = db.em()
+  const delivery = await em.findOneOrFail(Delivery, deliveryId)
+  em.assign(delivery, { ...changes, version: delivery.version + 1 })
+  await em.flush()
+}
+
+export async function saveDeliverySchedule(
+  db: Database,
+  deliveryId: number,
+  contactDate: number | null,
+  timeZone: string | null | undefined,
+): Promise<void> {
+  const em = db.em()
+  const delivery = await em.findOneOrFail(Delivery, deliveryId)
+  delivery.contactDate = contactDate === null ? null : new Date(contactDate)
+  if (timeZone !== undefined) delivery.timeZone = timeZone
+  if (delivery.status !== 'start_pending') delivery.version += 1
+  await em.flush()
+}
+
+export async function deleteDeliveryRow(db: Database, deliveryId: number): Promise<void> {
+  await db.knex.transaction(async (trx) => {
+    await trx('sending_log').where('delivery_id', deliveryId).delete()
+    await trx('exclusion_log').where('delivery_id', deliveryId).delete()
+    await trx('delivery').where('id', deliveryId).delete()
+  })
+}
+
+/** A send that failed for good leaves no log pending: what was not sent is failed with the reason. */
+export async function failUnfinishedLogs(db: Database, deliveryId: number, reason: string): Promise<number> {
+  return db
+    .knex('sending_log')
+    .where('delivery_id', deliveryId)
+    .whereIn('status', ['pending', 'retry'])
+    .update({ status: 'failed', failure_type: 'soft', failure_reason: reason.slice(0, 500), updated_at: db.date(new Date()) })
+}

@@ -1,0 +1,270 @@
+import type { Knex } from '@mikro-orm/knex'
+import type { Database } from './database'
+import type { FailureType, SendingStatus } from '../domain/sending'
+
+/** A sending log joined with what personalisation needs from its profile. */
+export interface Recipient {
+  id: number
+  profileId: number
+  email: string
+  status: SendingStatus
+  claim: string | null
+  inDoubt: boolean
+  attempts: number
+  firstName: string | null
+  lastName: string | null
+  timeZone: string | null
+  attributes: Record<string, unknown>
+}
+
+function parseJson(value: unknown): Record<string, unknown> {
+  if (typeof value === 'string') return JSON.parse(value) as Record<string, unknown>
+  return (value as Record<string, unknown>) ?? {}
+}
+
+/**
+ * The rows one batch activity is responsible for: pending ones, soft failures whose retry is due, and
+ * rows still marked `sending` — left by an attempt that died with their message in flight.
+ */
+export async function loadBatch(db: Database, deliveryId: number, batchNo: number, now: Date): Promise<Recipient[]> {
+  const rows: Record<string, unknown>[] = await db
+    .knex('sending_log as s')
+    .join('profile as p', 'p.id', 's.profile_id')
+    .select(
+      's.id',
+      's.profile_id',
+      's.email',
+      's.status',
+      's.claim',
+      's.in_doubt',
+      's.attempts',
+      'p.first_name',
+      'p.last_name',
+      'p.time_zone',
+      'p.attributes',
+    )
+    .where('s.delivery_id', deliveryId)
+    .andWhere('s.batch_no', batchNo)
+    .andWhere((q) =>
+      q.whereIn('s.status', ['pending', 'sending']).orWhere((r) =>
+        r.where('s.status', 'retry').andWhere('s.next_retry_at', '<=', db.date(now)),
+      ),
+    )
+    .orderBy('s.id')
+  return rows.map((r) => ({
+    id: Number(r.id),
+    profileId: Number(r.profile_id),
+    email: String(r.email),
+    status: r.status as SendingStatus,
+    claim: (r.claim as string | null) ?? null,
+    inDoubt: Boolean(r.in_doubt),
+    attempts: Number(r.attempts),
+    firstName: (r.first_name as string | null) ?? null,
+    lastName: (r.last_name as string | null) ?? null,
+    timeZone: (r.time_zone as string | null) ?? null,
+    attributes: parseJson(r.attributes),
+  }))
+}
+
+/** What happened to one claimed message, to be written to its sending log. */
+export type SendResult =
+  | { kind: 'sent'; smtpCode: number | null }
+  | { kind: 'failed'; failureType: FailureType; reason: string; smtpCode: number | null }
+  | { kind: 'retry'; reason: string; smtpCode: number | null; nextRetryAt: Date }
+  /** certainly not sent (the server was unreachable): back to pending */
+  | { kind: 'released' }
+  /** at-most-once: an in-doubt message is left unsent and final */
+  | { kind: 'in_doubt'; reason: string }
+
+type Operation =
+  | { kind: 'claim'; id: number; takeover: boolean; done: (claimed: boolean) => void; fail: (e: Error) => void }
+  | { kind: 'result'; id: number; result: SendResult; done: () => void; fail: (e: Error) => void }
+
+/**
+ * Writes claims and results of one activity attempt, many lanes at a time, in as few transactions as
+ * load allows (group commit): lanes queue operations while a transaction is in progress and the next
+ * transaction takes them all. A lane sends a message only after its claim is committed, and a claim is
+ * released only by a committed result, so rows marked `sending` are exactly the messages in flight.
+ * After a failed transaction the writer refuses everything: the attempt must end and be retried.
+ */
+export class SendingLogWriter {
+  private queue: Operation[] = []
+  private flushing: Promise<void> | null = null
+  private broken: Error | null = null
+
+  constructor(
+    private readonly db: Database,
+    /** Identifies this activity attempt; results only apply to rows it still holds. */
+    private readonly claimToken: string,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  /** Marks a row `sending` for this attempt; false when another attempt already holds or finished it. */
+  claim(id: number, takeover = false): Promise<boolean> {
+    return new Promise((done, fail) => this.enqueue({ kind: 'claim', id, takeover, done, fail }))
+  }
+
+  record(id: number, result: SendResult): Promise<void> {
+    return new Promise((done, fail) => this.enqueue({ kind: 'result', id, result, done, fail }))
+  }
+
+  private enqueue(op: Operation): void {
+    if (this.broken) return op.fail(this.broken)
+    this.queue.push(op)
+    if (!this.flushing) this.flushing = this.flushLoop()
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.queue.length > 0) {
+      const ops = this.queue
+      this.queue = []
+      try {
+        const claimed = await this.db.knex.transaction((trx) => this.apply(trx, ops))
+        for (const op of ops) {
+          if (op.kind === 'claim') op.done(claimed.has(op.id))
+          else op.done()
+        }
+      } catch (err) {
+        this.broken = err as Error
+        for (const op of [...ops, ...this.queue]) op.fail(this.broken)
+        this.queue = []
+      }
+    }
+    this.flushing = null
+  }
+
+  private async apply(trx: Knex.Transaction, ops: Operation[]): Promise<Set<number>> {
+    const now = this.db.date(this.clock())
+    const mine = () => trx('sending_log').where('claim', this.claimToken)
+    const finished = { claim: null, updated_at: now, attempts: trx.raw('attempts + 1') }
+
+    const sent = ops.filter((op) => op.kind === 'result' && op.result.kind === 'sent').map((op) => op.id)
+    if (sent.length) {
+      await mine()
+        .whereIn('id', sent)
+        .update({ ...finished, status: 'sent', sent_at: now, failure_type: null, failure_reason: null })
+    }
+    for (const op of ops) {
+      if (op.kind !== 'result' || op.result.kind === 'sent') continue
+      const r = op.result
+      const row = mine().where('id', op.id)
+      if (r.kind === 'failed') {
+        await row.update({
+          ...finished,
+          status: 'failed',
+          failure_type: r.failureType,
+          failure_reason: r.reason,
+          smtp_code: r.smtpCode,
+        })
+      } else if (r.kind === 'retry') {
+        await row.update({
+          ...finished,
+          status: 'retry',
+          failure_type: 'soft',
+          failure_reason: r.reason,
+          smtp_code: r.smtpCode,
+          next_retry_at: this.db.date(r.nextRetryAt),
+        })
+      } else if (r.kind === 'released') {
+        await row.update({ status: 'pending', claim: null, updated_at: now })
+      } else {
+        await row.update({ ...finished, status: 'in_doubt', in_doubt: true, failure_type: 'ignored', failure_reason: r.reason })
+      }
+    }
+
+    const claimed = new Set<number>()
+    const fresh = ops.filter((op) => op.kind === 'claim' && !op.takeover).map((op) => op.id)
+    if (fresh.length) {
+      const rows: { id: number }[] = await trx('sending_log')
+        .whereIn('id', fresh)
+        .whereIn('status', ['pending', 'retry'])
+        .update({ status: 'sending', claim: this.claimToken, updated_at: now }, ['id'])
+      rows.forEach((row) => claimed.add(Number(row.id)))
+    }
+    const takeovers = ops.filter((op) => op.kind === 'claim' && op.takeover).map((op) => op.id)
+    if (takeovers.length) {
+      const rows: { id: number }[] = await trx('sending_log')
+        .whereIn('id', takeovers)
+        .where('status', 'sending')
+        .andWhere((q) => q.whereNull('claim').orWhereNot('claim', this.claimToken))
+        .update({ claim: this.claimToken, in_doubt: true, updated_at: now }, ['id'])
+      rows.forEach((row) => claimed.add(Number(row.id)))
+    }
+    return claimed
+  }
+}
+
+export type StatusCounts = Record<SendingStatus, number> & { inDoubt: number; total: number }
+
+export async function countSendingLogs(db: Database, deliveryId: number): Promise<StatusCounts> {
+  const rows: { status: SendingStatus; in_doubt: unknown; count: number | string }[] = await db
+    .knex('sending_log')
+    .select('status', 'in_doubt')
+    .count('* as count')
+    .where('delivery_id', deliveryId)
+    .groupBy('status', 'in_doubt')
+  const counts: StatusCounts = {
+    pending: 0,
+    sending: 0,
+    sent: 0,
+    failed: 0,
+    retry: 0,
+    in_doubt: 0,
+    inDoubt: 0,
+    total: 0,
+  }
+  for (const row of rows) {
+    const n = Number(row.count)
+    counts[row.status] += n
+    counts.total += n
+    if (row.in_doubt === true || row.in_doubt === 1) counts.inDoubt += n
+  }
+  return counts
+}
+
+export interface RetryWork {
+  /** Batches holding soft failures whose retry is due now. */
+  dueBatches: number[]
+  /** When the next soft failure becomes due, if any are waiting. */
+  nextRetryAt: number | null
+  /** Messages not final yet (pending, in flight or waiting for a retry). */
+  unfinished: number
+}
+
+export async function retryWork(db: Database, deliveryId: number, now: Date): Promise<RetryWork> {
+  const due: { batch_no: number }[] = await db
+    .knex('sending_log')
+    .distinct('batch_no')
+    .where('delivery_id', deliveryId)
+    .andWhere((q) =>
+      q.whereIn('status', ['pending', 'sending']).orWhere((r) =>
+        r.where('status', 'retry').andWhere('next_retry_at', '<=', db.date(now)),
+      ),
+    )
+    .orderBy('batch_no')
+  const next = (await db
+    .knex('sending_log')
+    .min('next_retry_at as next')
+    .count('* as unfinished')
+    .where('delivery_id', deliveryId)
+    .whereIn('status', ['pending', 'sending', 'retry'])) as { next: unknown; unfinished: number | string }[]
+  const nextValue = next[0]?.next
+  return {
+    dueBatches: due.map((r) => Number(r.batch_no)),
+    nextRetryAt: nextValue == null ? null : new Date(nextValue as string | number | Date).getTime(),
+    unfinished: Number(next[0]?.unfinished ?? 0),
+  }
+}
+
+/** At the end of the validity period, soft failures still waiting become final failures. */
+export async function expireRetries(db: Database, deliveryId: number, now: Date): Promise<number> {
+  return db
+    .knex('sending_log')
+    .where({ delivery_id: deliveryId, status: 'retry' })
+    .update({
+      status: 'failed',
+      failure_type: 'soft',
+      failure_reason: db.knex.raw(`'validity period expired: ' || coalesce(failure_reason, '')`),
+      updated_at: db.date(now),
+    })
+}

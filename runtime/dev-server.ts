@@ -1,0 +1,112 @@
+import net from 'node:net'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { Connection } from '@temporalio/client'
+import { findTemporalCli } from './temporal-cli'
+
+/** Search attributes every Herald namespace needs. */
+export const heraldSearchAttributes = { DeliveryId: 'Keyword', DeliveryStatus: 'Keyword' } as const
+
+export interface DevServerOptions {
+  port?: number
+  /** 0 or undefined: no UI */
+  uiPort?: number
+  /** Persistent SQLite file; in memory without it. */
+  dbFile?: string
+  log?: (line: string) => void
+}
+
+export interface DevServer {
+  address: string
+  uiUrl: string | null
+  /** The server process, for tests that kill it. */
+  process: ChildProcess | null
+  stop(): Promise<void>
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Starts `temporal server start-dev` (the real Temporal server, SQLite-backed) and waits until it serves. */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const log = options.log ?? (() => undefined)
+  const port = options.port ?? (await freePort())
+  const cli = findTemporalCli(log)
+  if (cli.kind === 'sdk-download') return startWithSdkDownload(port, options)
+
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn']
+  args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']))
+  if (options.dbFile) args.push('--db-filename', options.dbFile)
+  for (const [name, type] of Object.entries(heraldSearchAttributes)) args.push('--search-attribute', `${name}=${type}`)
+  const child = spawn(cli.path, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000)
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const address = `127.0.0.1:${port}`
+  await waitUntilServing(address, exited, () => stderr)
+  return {
+    address,
+    uiUrl: options.uiPort ? `http://localhost:${options.uiPort}` : null,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
+
+async function waitUntilServing(address: string, exited: Promise<number | null>, stderr: () => string): Promise<void> {
+  let gone: number | null | undefined
+  void exited.then((code) => (gone = code))
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
+    if (gone !== undefined) throw new Error(`temporal server exited with ${gone}:\n${stderr()}`)
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 })
+      try {
+        await connection.workflowService.describeNamespace({ namespace: 'default' })
+        return
+      } finally {
+        await connection.close()
+      }
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
+  throw new Error(`temporal server at ${address} did not start within 60 s:\n${stderr()}`)
+}
+
+async function startWithSdkDownload(port: number, options: DevServerOptions): Promise<DevServer> {
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing')
+  const { defineSearchAttributeKey, SearchAttributeType } = await import('@temporalio/common')
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ip: '127.0.0.1',
+      port,
+      dbFilename: options.dbFile,
+      ui: Boolean(options.uiPort),
+      uiPort: options.uiPort || undefined,
+      searchAttributes: Object.keys(heraldSearchAttributes).map((name) =>
+        defineSearchAttributeKey(name, SearchAttributeType.KEYWORD),
+      ),
+    },
+  })
+  return {
+    address: env.address,
+    uiUrl: options.uiPort ? `http://localhost:${options.uiPort}` : null,
+    process: null,
+    stop: () => env.teardown(),
+  }
+}

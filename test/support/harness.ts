@@ -1,0 +1,176 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Client, Connection } from '@temporalio/client'
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker'
+import { loadConfig, type HeraldConfig } from '../../config/env'
+import { openDatabase, type Database } from '../../persistence/database'
+import { SmtpSink, type SmtpSinkOptions } from '../../mail/smtp-sink'
+import { createApp, type HeraldApp } from '../../api/app'
+import { createHeraldWorker } from '../../worker/worker'
+import { createActivityDeps } from '../../worker/deps'
+import type { ActivityDeps } from '../../activities'
+import type { DeliverySettings } from '../../domain/settings'
+import { roles, type Role } from '../../domain/roles'
+import { createUser, issueToken } from '../../persistence/users'
+import { createPostgresDatabase } from './postgres'
+
+/**
+ * Everything real, on loopback: the run's Temporal dev server, a fresh database (SQLite or PostgreSQL,
+ * per jest project), an SMTP sink, a worker on its own task queue and the API app.
+ */
+export interface Harness {
+  db: Database
+  sink: SmtpSink
+  client: Client
+  app: HeraldApp
+  config: HeraldConfig
+  worker: Worker
+  /** one token per role, plus `creator` (prepare + start) and `outsider` (viewer) */
+  tokens: Record<Role | 'creator', string>
+  api(method: string, url: string, options?: { as?: Role | 'creator'; body?: unknown; token?: string | null; raw?: string }): Promise<{ status: number; body: any }>
+  /** Polls the API until the delivery has the status (or fails with the last one seen). */
+  waitForStatus(deliveryId: number, status: string | string[], timeoutMs?: number): Promise<any>
+  startWorker(overrides?: Partial<ActivityDeps>): Promise<Worker>
+  stopWorker(): Promise<void>
+  close(): Promise<void>
+}
+
+export interface HarnessOptions {
+  settings?: Partial<DeliverySettings>
+  env?: Record<string, string>
+  sink?: SmtpSinkOptions
+}
+
+let runtimeInstalled = false
+
+export function testDialect(): 'sqlite' | 'postgres' {
+  return process.env.HERALD_TEST_DB === 'postgres' ? 'postgres' : 'sqlite'
+}
+
+export async function createTestDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (testDialect() === 'postgres') return createPostgresDatabase()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-test-'))
+  return { url: `sqlite:${path.join(dir, 'herald.sqlite')}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) }
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') })
+    runtimeInstalled = true
+  }
+  const address = process.env.HERALD_TEST_TEMPORAL_ADDRESS
+  if (!address) throw new Error('HERALD_TEST_TEMPORAL_ADDRESS is unset: run the tests through jest (global setup)')
+  const database = await createTestDatabaseUrl()
+  const db = await openDatabase(database.url)
+  const sink = await new SmtpSink(options.sink).start()
+  const taskQueue = `herald-test-${crypto.randomBytes(4).toString('hex')}`
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    SMTP_URL: sink.url,
+    SMTP_POOL_SIZE: '4',
+    HERALD_BATCH_SIZE: '20',
+    HERALD_VALIDITY: '2m',
+    HERALD_RETRY_INTERVAL: '2s',
+    ...options.env,
+  })
+  config.delivery = { ...config.delivery, ...options.settings }
+  const connection = await Connection.connect({ address })
+  const client = new Client({ connection, namespace: config.temporal.namespace })
+  const nativeConnection = await NativeConnection.connect({ address })
+  const app = createApp({ db, temporal: client, config })
+
+  const tokens = {} as Record<Role | 'creator', string>
+  for (const role of roles) {
+    const user = await createUser(db, `${role}-user`, [role])
+    tokens[role] = (await issueToken(db, user.id, 'test')).token
+  }
+  const creator = await createUser(db, 'creator', ['prepare', 'start'])
+  tokens.creator = (await issueToken(db, creator.id, 'test')).token
+
+  let worker: Worker | null = null
+  let running: Promise<void> | null = null
+  let deps: ActivityDeps | null = null
+
+  const harness: Harness = {
+    db,
+    sink,
+    client,
+    app,
+    config,
+    tokens,
+    get worker() {
+      if (!worker) throw new Error('no worker running')
+      return worker
+    },
+    async api(method, url, { as = 'creator', body, token, raw } = {}) {
+      const headers: Record<string, string> = {}
+      const bearer = token === undefined ? tokens[as] : token
+      if (bearer) headers.authorization = `Bearer ${bearer}`
+      if (body !== undefined || raw !== undefined) headers['content-type'] = 'application/json'
+      const res = await app.request(url, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) })
+      const text = await res.text()
+      let parsed: unknown = text
+      try {
+        parsed = text ? JSON.parse(text) : null
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: res.status, body: parsed }
+    },
+    async waitForStatus(deliveryId, status, timeoutMs = 60_000) {
+      const wanted = Array.isArray(status) ? status : [status]
+      const deadline = Date.now() + timeoutMs
+      let last: any = null
+      while (Date.now() < deadline) {
+        last = (await harness.api('GET', `/api/deliveries/${deliveryId}`, { as: 'viewer' })).body
+        if (wanted.includes(last?.status)) return last
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      throw new Error(`delivery ${deliveryId} did not reach ${wanted.join('/')}: ${JSON.stringify(last?.status)} (${JSON.stringify(last?.progress)})`)
+    },
+    async startWorker(overrides = {}) {
+      deps = { ...createActivityDeps(db, config), ...overrides }
+      worker = await createHeraldWorker({
+        connection: nativeConnection,
+        namespace: config.temporal.namespace,
+        taskQueue,
+        deps,
+        workflowBundle: { codePath: process.env.HERALD_TEST_WORKFLOW_BUNDLE! },
+      })
+      running = worker.run()
+      return worker
+    },
+    async stopWorker() {
+      if (!worker) return
+      worker.shutdown()
+      await running
+      deps?.mailer.close()
+      worker = null
+    },
+    async close() {
+      await harness.stopWorker()
+      await nativeConnection.close()
+      await connection.close()
+      await sink.stop()
+      await db.close()
+      await database.drop()
+    },
+  }
+  await harness.startWorker()
+  return harness
+}
+
+/** Profiles `user1@example.com` … for tests. */
+export function someProfiles(count: number, extra: (i: number) => Record<string, unknown> = () => ({})) {
+  return Array.from({ length: count }, (_, i) => ({
+    externalId: `p${i + 1}`,
+    email: `user${i + 1}@example.com`,
+    firstName: `First${i + 1}`,
+    lastName: `Last${i + 1}`,
+    ...extra(i + 1),
+  }))
+}

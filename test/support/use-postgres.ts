@@ -1,0 +1,1 @@
+process.env.HERALD_TEST_DB = 'postgres'

@@ -1,0 +1,32 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker'
+import { createActivities, type ActivityDeps } from '../activities'
+
+export interface HeraldWorkerOptions {
+  connection: NativeConnection
+  namespace: string
+  taskQueue: string
+  deps: ActivityDeps
+  /** A pre-built workflow bundle (tests build one per run); otherwise the worker bundles workflows/. */
+  workflowBundle?: { codePath: string }
+  identity?: string
+}
+
+export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<Worker> {
+  const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundle
+    ? { workflowBundle: options.workflowBundle }
+    : { workflowsPath: require.resolve('../workflows') }
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    ...(options.identity ? { identity: options.identity } : {}),
+    ...workflows,
+    activities: createActivities(options.deps),
+    // Heartbeats carry cancellations (pause, stop) to a batch: send them often enough to act within one batch.
+    maxHeartbeatThrottleInterval: '1s',
+    defaultHeartbeatThrottleInterval: '1s',
+    maxConcurrentActivityTaskExecutions: 20,
+    // Let a batch finish its messages in flight on SIGTERM before the worker goes.
+    shutdownGraceTime: '30s',
+  })
+}

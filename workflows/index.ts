@@ -1,0 +1,2 @@
+/** Every workflow the Herald worker runs (the worker bundles this file). */
+export { deliveryWorkflow } from './delivery'

@@ -1,0 +1,54 @@
+import { defineQuery, defineUpdate } from '@temporalio/workflow'
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common'
+import type { DeliveryStatus } from '../domain/delivery-states'
+import type { DeliveryChanges } from '../domain/delivery'
+
+/** The messages a delivery workflow understands; the API sends exactly these. */
+
+export const deliveryWorkflowId = (deliveryId: number) => `delivery-${deliveryId}`
+
+export const DeliveryIdAttribute = defineSearchAttributeKey('DeliveryId', SearchAttributeType.KEYWORD)
+export const DeliveryStatusAttribute = defineSearchAttributeKey('DeliveryStatus', SearchAttributeType.KEYWORD)
+
+export type { DeliveryChanges }
+
+/** Who acts: the API puts the authenticated user's name here. */
+export interface Actor {
+  by: string
+}
+
+
+/** What the workflow is doing, as returned by every update and by the `state` query. */
+export interface DeliveryView {
+  deliveryId: number
+  status: DeliveryStatus
+  messagesToDeliver: number
+  /** epoch ms, or null to send once confirmed */
+  contactDate: number | null
+  batches: { total: number; done: number }
+  waitingFor: string
+}
+
+export const prepare = defineUpdate<DeliveryView, [Actor]>('prepare')
+export const approve = defineUpdate<DeliveryView, [Actor]>('approve')
+export const reject = defineUpdate<DeliveryView, [Actor & { reason: string }]>('reject')
+/** `expectedMessages` is the count the user saw; a different prepared count refuses the confirm. */
+export const confirm = defineUpdate<DeliveryView, [Actor & { expectedMessages?: number }]>('confirm')
+export const schedule = defineUpdate<DeliveryView, [Actor & { contactDate: number | null; timeZone?: string | null }]>(
+  'schedule',
+)
+export const edit = defineUpdate<DeliveryView, [Actor & { changes: DeliveryChanges }]>('edit')
+export const pause = defineUpdate<DeliveryView, [Actor]>('pause')
+export const resume = defineUpdate<DeliveryView, [Actor]>('resume')
+export const stop = defineUpdate<DeliveryView, [Actor]>('stop')
+export const remove = defineUpdate<DeliveryView, [Actor]>('delete')
+
+export const state = defineQuery<DeliveryView>('state')
+
+/** Failure types of refused updates; the API maps them to HTTP statuses. */
+export const refusals = {
+  illegalTransition: 'IllegalTransition',
+  countMismatch: 'CountMismatch',
+  approverIsCreator: 'ApproverIsCreator',
+  invalidInput: 'InvalidInput',
+} as const
