@@ -1,4 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client'
+import { ApiError } from './errors'
 import type { UpdateDefinition } from '@temporalio/common'
 import type { HeraldConfig } from '../config/env'
 import type { IDelivery } from '../persistence/entities'
@@ -21,7 +22,28 @@ export class DeliveryWorkflows {
     private readonly config: Pick<HeraldConfig, 'temporal' | 'delivery' | 'approverMustDiffer'>,
   ) {}
 
-  async start(delivery: IDelivery): Promise<void> {
+  workflowId(deliveryId: number): string {
+    return deliveryWorkflowId(deliveryId, this.config.temporal.workflowIdPrefix)
+  }
+
+  /**
+   * Starts a new delivery's workflow. Its id is taken: another database uses this namespace (or data
+   * was wiped but not Temporal's), and the delivery must not be attached to someone else's workflow.
+   */
+  async create(delivery: IDelivery): Promise<void> {
+    try {
+      await this.start(delivery)
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err
+      throw new ApiError(
+        500,
+        'workflow_id_taken',
+        `workflow ${this.workflowId(delivery.id)} already exists in namespace ${this.config.temporal.namespace}: does another Herald database use it? Set HERALD_WORKFLOW_ID_PREFIX`,
+      )
+    }
+  }
+
+  private async start(delivery: IDelivery): Promise<void> {
     const input: DeliveryWorkflowInput = {
       deliveryId: delivery.id,
       createdBy: delivery.createdBy,
@@ -30,20 +52,16 @@ export class DeliveryWorkflows {
       contactDate: delivery.contactDate ? delivery.contactDate.getTime() : null,
       settings: this.config.delivery,
     }
-    try {
-      await this.client.workflow.start('deliveryWorkflow', {
-        workflowId: deliveryWorkflowId(delivery.id),
-        taskQueue: this.config.temporal.taskQueue,
-        args: [input],
-        typedSearchAttributes: [
-          { key: DeliveryIdAttribute, value: String(delivery.id) },
-          { key: DeliveryStatusAttribute, value: delivery.status },
-        ],
-        staticSummary: `Delivery ${delivery.id}: ${delivery.label}`,
-      })
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err
-    }
+    await this.client.workflow.start('deliveryWorkflow', {
+      workflowId: this.workflowId(delivery.id),
+      taskQueue: this.config.temporal.taskQueue,
+      args: [input],
+      typedSearchAttributes: [
+        { key: DeliveryIdAttribute, value: String(delivery.id) },
+        { key: DeliveryStatusAttribute, value: delivery.status },
+      ],
+      staticSummary: `Delivery ${delivery.id}: ${delivery.label}`,
+    })
   }
 
   /**
@@ -57,19 +75,21 @@ export class DeliveryWorkflows {
   ): Promise<DeliveryView> {
     const send = () =>
       this.client.withDeadline(Date.now() + commandDeadlineMs, () =>
-        this.client.workflow.getHandle(deliveryWorkflowId(delivery.id)).executeUpdate(update, { args: [input] }),
+        this.client.workflow.getHandle(this.workflowId(delivery.id)).executeUpdate(update, { args: [input] }),
       )
     try {
       return await send()
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError) || delivery.status !== 'draft') throw err
-      await this.start(delivery)
+      await this.start(delivery).catch((startErr: unknown) => {
+        if (!(startErr instanceof WorkflowExecutionAlreadyStartedError)) throw startErr
+      })
       return send()
     }
   }
 
   temporalUrl(deliveryId: number): string {
     const { uiUrl, namespace } = this.config.temporal
-    return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${deliveryWorkflowId(deliveryId)}`
+    return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${this.workflowId(deliveryId)}`
   }
 }

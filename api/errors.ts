@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { ZodError } from 'zod'
-import { WorkflowUpdateFailedError, WorkflowNotFoundError, isGrpcServiceError } from '@temporalio/client'
+import { WorkflowUpdateFailedError, WorkflowNotFoundError, isGrpcServiceError, ServiceError } from '@temporalio/client'
 import { ApplicationFailure } from '@temporalio/common'
 import { refusals } from '../workflows/messages'
 
@@ -63,7 +63,8 @@ export function fromTemporal(err: unknown): ApiError | null {
   if (err instanceof WorkflowNotFoundError) {
     return conflict('this delivery has ended: its workflow no longer takes commands')
   }
-  if (isGrpcServiceError(err) && (err.code === 4 || err.code === 14)) {
+  const grpc = err instanceof ServiceError ? err.cause : err
+  if (isGrpcServiceError(grpc) && (grpc.code === 4 || grpc.code === 14)) {
     return new ApiError(503, 'unavailable', 'Temporal or its workers did not answer in time; try again')
   }
   return null

@@ -9,6 +9,8 @@ export interface HeraldConfig {
     address: string
     namespace: string
     taskQueue: string
+    /** Put before every workflow id, for Herald installations that share a namespace. */
+    workflowIdPrefix: string
     /** TLS for a managed Temporal: on when an API key or a client certificate is given. */
     tls: { enabled: boolean; serverName?: string; clientCertPath?: string; clientKeyPath?: string }
     apiKey?: string
@@ -66,6 +68,7 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
       namespace: env.TEMPORAL_NAMESPACE ?? 'default',
       taskQueue: env.TEMPORAL_TASK_QUEUE ?? 'herald',
+      workflowIdPrefix: env.HERALD_WORKFLOW_ID_PREFIX ?? '',
       tls: {
         enabled: flag(env, 'TEMPORAL_TLS', Boolean(apiKey || clientCertPath)),
         serverName: env.TEMPORAL_TLS_SERVER_NAME || undefined,

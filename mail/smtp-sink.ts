@@ -25,6 +25,13 @@ export interface ReceivedMessage {
 
 export type RecipientRule = (address: string) => { code: number; message: string } | null
 
+/**
+ * What to do with a message once its DATA has arrived: `drop-before-store` breaks the connection and
+ * keeps nothing (the sender cannot know); `drop-after-store` keeps it, then breaks the connection before
+ * answering (the sender cannot know either, and a resend is a true duplicate).
+ */
+export type DataRule = (recipients: string[]) => 'drop-before-store' | 'drop-after-store' | { code: number; message: string } | null
+
 export interface SmtpSinkOptions {
   port?: number
   host?: string
@@ -33,6 +40,7 @@ export interface SmtpSinkOptions {
   /** Keep raw messages in memory for `parsed()`; on by default without a mail directory. */
   keepRaw?: boolean
   recipientRule?: RecipientRule
+  dataRule?: DataRule
 }
 
 export class SmtpSink {
@@ -43,9 +51,11 @@ export class SmtpSink {
   private boundPort = 0
   private waiters: { check: () => boolean; resolve: () => void }[] = []
   recipientRule: RecipientRule | null
+  dataRule: DataRule | null
 
   constructor(private readonly options: SmtpSinkOptions = {}) {
     this.recipientRule = options.recipientRule ?? null
+    this.dataRule = options.dataRule ?? null
     if (options.mailDir) this.loadMailDir(options.mailDir)
   }
 
@@ -69,6 +79,12 @@ export class SmtpSink {
         const chunks: Buffer[] = []
         stream.on('data', (chunk: Buffer) => chunks.push(chunk))
         stream.on('end', () => {
+          const rule = this.dataRule?.(session.envelope.rcptTo.map((r) => r.address)) ?? null
+          if (rule === 'drop-before-store' || rule === 'drop-after-store') {
+            if (rule === 'drop-after-store') this.store(Buffer.concat(chunks), session)
+            return this.socketOf(session)?.destroy()
+          }
+          if (rule) return callback(Object.assign(new Error(rule.message), { responseCode: rule.code }))
           this.store(Buffer.concat(chunks), session)
           callback()
         })
@@ -152,6 +168,10 @@ export class SmtpSink {
   clear(): void {
     this.messages.length = 0
     this.raw.clear()
+  }
+
+  private socketOf(session: SMTPServerSession): Socket | undefined {
+    return [...this.sockets].find((socket) => socket.remotePort === session.remotePort)
   }
 
   private onRcptTo(address: SMTPServerAddress, callback: (err?: Error | null) => void): void {

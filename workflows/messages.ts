@@ -5,7 +5,8 @@ import type { DeliveryChanges } from '../domain/delivery'
 
 /** The messages a delivery workflow understands; the API sends exactly these. */
 
-export const deliveryWorkflowId = (deliveryId: number) => `delivery-${deliveryId}`
+/** `delivery-42`; a prefix keeps apart several Herald databases that share one namespace. */
+export const deliveryWorkflowId = (deliveryId: number, prefix = '') => `${prefix}delivery-${deliveryId}`
 
 export const DeliveryIdAttribute = defineSearchAttributeKey('DeliveryId', SearchAttributeType.KEYWORD)
 export const DeliveryStatusAttribute = defineSearchAttributeKey('DeliveryStatus', SearchAttributeType.KEYWORD)

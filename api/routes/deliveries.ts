@@ -120,7 +120,7 @@ export function deliveryRoutes(ctx: ApiContext) {
       createdAt: iso(delivery.createdAt),
       updatedAt: iso(delivery.updatedAt),
       progress: progressOf(delivery, counts),
-      workflowId: messages.deliveryWorkflowId(delivery.id),
+      workflowId: workflows.workflowId(delivery.id),
       temporalUrl: workflows.temporalUrl(delivery.id),
     }
   }
@@ -149,7 +149,7 @@ export function deliveryRoutes(ctx: ApiContext) {
       } as never)
       await em.flush()
       try {
-        await workflows.start(delivery)
+        await workflows.create(delivery)
       } catch (err) {
         await deleteDeliveryRow(db, delivery.id)
         throw err

@@ -70,6 +70,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     DATABASE_URL: database.url,
     TEMPORAL_ADDRESS: address,
     TEMPORAL_TASK_QUEUE: taskQueue,
+    HERALD_WORKFLOW_ID_PREFIX: `${taskQueue}-`,
     SMTP_URL: sink.url,
     SMTP_POOL_SIZE: '4',
     HERALD_BATCH_SIZE: '20',
@@ -174,3 +175,37 @@ export function someProfiles(count: number, extra: (i: number) => Record<string,
     ...extra(i + 1),
   }))
 }
+
+/** Imports `count` fresh profiles and returns their ids. */
+export async function importProfiles(h: Harness, count: number, extra?: (i: number) => Record<string, unknown>, prefix = 'p') {
+  const stamp = `${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
+  const profiles = someProfiles(count, extra).map((p, i) => ({ ...p, externalId: `${stamp}-${i + 1}`, email: `${stamp}-${i + 1}@example.com` }))
+  const res = await h.api('POST', '/api/profiles', { body: { profiles } })
+  if (res.status !== 200) throw new Error(`import failed: ${JSON.stringify(res.body)}`)
+  return res.body.ids as number[]
+}
+
+/** A delivery to `profileIds`, prepared and approved (status ready). */
+export async function readyDelivery(h: Harness, profileIds: number[], delivery: Record<string, unknown> = {}) {
+  const created = await h.api('POST', '/api/deliveries', {
+    body: { label: 'Test', subject: 'Hello {{firstName}}', text: 'Hi {{firstName}}', audience: { profileIds }, ...delivery },
+  })
+  if (created.status !== 201) throw new Error(`create failed: ${JSON.stringify(created.body)}`)
+  const id = created.body.id as number
+  await h.api('POST', `/api/deliveries/${id}/prepare`)
+  await h.waitForStatus(id, 'awaiting_approval')
+  const approved = await h.api('POST', `/api/deliveries/${id}/approve`, { as: 'approve' })
+  if (approved.status !== 200) throw new Error(`approve failed: ${JSON.stringify(approved.body)}`)
+  return id
+}
+
+/** Messages the sink received for one delivery, by Message-ID. */
+export function receivedFor(h: Harness, deliveryId: number): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const message of h.sink.messages) {
+    if (message.messageId?.startsWith(`<herald.d${deliveryId}.`)) counts.set(message.messageId, (counts.get(message.messageId) ?? 0) + 1)
+  }
+  return counts
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
