@@ -44,7 +44,8 @@ export const createActivities = (deps: ActivityDeps) => {
     async prepareDelivery(input: { deliveryId: number; batchSize: number }): Promise<PreparationResult> {
       const em = db.em()
       const delivery = await em.findOne(Delivery, input.deliveryId)
-      if (!delivery) throw ApplicationFailure.nonRetryable(`delivery ${input.deliveryId} not found`, 'DeliveryNotFound')
+      if (!delivery)
+        throw ApplicationFailure.nonRetryable(`delivery ${input.deliveryId} not found`, 'DeliveryNotFound')
       const counts = await prepareTarget(db, delivery, input.batchSize)
       const messages = preparationMessages(delivery, counts)
       const report: PreparationReport = { preparedAt: clock().toISOString(), ...counts, messages }
@@ -67,7 +68,11 @@ export const createActivities = (deps: ActivityDeps) => {
       await saveDeliveryChanges(db, deliveryId, changes)
     },
 
-    async saveSchedule(deliveryId: number, contactDate: number | null, timeZone?: string | null): Promise<void> {
+    async saveSchedule(
+      deliveryId: number,
+      contactDate: number | null,
+      timeZone?: string | null,
+    ): Promise<void> {
       await saveDeliverySchedule(db, deliveryId, contactDate, timeZone)
     },
 

@@ -45,8 +45,13 @@ async function loadContent(deps: SendDeps, deliveryId: number): Promise<BatchCon
     .select('subject', 'html', 'text', 'from_name', 'from_email', 'guarantee')
     .where('id', deliveryId)
     .first()
-  if (!row) throw ApplicationFailure.nonRetryable(`delivery ${deliveryId} no longer exists`, 'DeliveryNotFound')
-  const from = row.from_email ? (row.from_name ? { name: row.from_name, address: row.from_email } : row.from_email) : deps.defaultFrom
+  if (!row)
+    throw ApplicationFailure.nonRetryable(`delivery ${deliveryId} no longer exists`, 'DeliveryNotFound')
+  const from = row.from_email
+    ? row.from_name
+      ? { name: row.from_name, address: row.from_email }
+      : row.from_email
+    : deps.defaultFrom
   return {
     deliveryId,
     subject: row.subject,
@@ -70,7 +75,14 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
   const content = await loadContent(deps, input.deliveryId)
   const recipients = await loadBatch(deps.db, input.deliveryId, input.batchNo, deps.clock())
   const writer = new SendingLogWriter(deps.db, claimToken, deps.clock)
-  const result: BatchResult = { batchNo: input.batchNo, sent: 0, hardFailed: 0, softFailed: 0, retrying: 0, inDoubt: 0 }
+  const result: BatchResult = {
+    batchNo: input.batchNo,
+    sent: 0,
+    hardFailed: 0,
+    softFailed: 0,
+    retrying: 0,
+    inDoubt: 0,
+  }
 
   let cancelled = false
   ctx.cancelled.catch(() => (cancelled = true))
@@ -91,7 +103,9 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
     }
     let outcome
     try {
-      const info = await deps.mailer.transporter.sendMail(composeMessage(content, recipient, deps.messageIdDomain))
+      const info = await deps.mailer.transporter.sendMail(
+        composeMessage(content, recipient, deps.messageIdDomain),
+      )
       outcome = { kind: 'accepted' as const, response: String(info.response ?? '') }
     } catch (err) {
       outcome = classifySmtpError(err as SmtpErrorLike)
@@ -99,10 +113,13 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
     const record = resultOf(outcome, input, deps.clock())
     if (!record) {
       // In doubt: the row stays claimed, and the batch's next attempt decides.
-      transportError = new Error(`SMTP connection lost while sending: ${outcome.kind === 'unknown' ? outcome.reason : ''}`)
+      transportError = new Error(
+        `SMTP connection lost while sending: ${outcome.kind === 'unknown' ? outcome.reason : ''}`,
+      )
       return
     }
-    if (record.kind === 'released') transportError = new Error(`SMTP server unreachable: ${'reason' in outcome ? outcome.reason : ''}`)
+    if (record.kind === 'released')
+      transportError = new Error(`SMTP server unreachable: ${'reason' in outcome ? outcome.reason : ''}`)
     else tally(result, record)
     await writer.record(recipient.id, record)
   }
@@ -147,7 +164,12 @@ function resultOf(
     case 'soft': {
       const nextRetryAt = new Date(now.getTime() + input.retryIntervalMs)
       if (nextRetryAt.getTime() > input.validUntil) {
-        return { kind: 'failed', failureType: 'soft', reason: `validity period expired: ${outcome.reason}`, smtpCode: outcome.code }
+        return {
+          kind: 'failed',
+          failureType: 'soft',
+          reason: `validity period expired: ${outcome.reason}`,
+          smtpCode: outcome.code,
+        }
       }
       return { kind: 'retry', reason: outcome.reason, smtpCode: outcome.code, nextRetryAt }
     }

@@ -37,14 +37,28 @@ export function createApp(deps: AppDeps) {
   app.notFound((c) => toResponse(new ApiError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`), c))
 
   app.get('/health', (c) => c.json({ ok: true }))
-  app.use('/api/*', bodyLimit({ maxSize: 20 * 1024 * 1024, onError: () => { throw new ApiError(413, 'too_large', 'body: larger than 20 MB') } }))
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: 20 * 1024 * 1024,
+      onError: () => {
+        throw new ApiError(413, 'too_large', 'body: larger than 20 MB')
+      },
+    }),
+  )
   app.use('/api/*', timeout(30_000))
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' })
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'Herald API', version: '0.1.0', description: 'Email deliveries as durable Temporal workflows.' },
+    info: {
+      title: 'Herald API',
+      version: '0.1.0',
+      description: 'Email deliveries as durable Temporal workflows.',
+    },
   })
-  app.use('/api/*', async (c, next) => (c.req.path === '/api/openapi.json' ? next() : authenticate(deps.db)(c, next)))
+  app.use('/api/*', async (c, next) =>
+    c.req.path === '/api/openapi.json' ? next() : authenticate(deps.db)(c, next),
+  )
   app.route('/api', profileRoutes(ctx))
   app.route('/api', deliveryRoutes(ctx))
   app.route('/api', userRoutes(ctx))

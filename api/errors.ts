@@ -2,7 +2,12 @@ import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { ZodError } from 'zod'
-import { WorkflowUpdateFailedError, WorkflowNotFoundError, isGrpcServiceError, ServiceError } from '@temporalio/client'
+import {
+  WorkflowUpdateFailedError,
+  WorkflowNotFoundError,
+  isGrpcServiceError,
+  ServiceError,
+} from '@temporalio/client'
 import { ApplicationFailure } from '@temporalio/common'
 import { refusals } from '../workflows/messages'
 
@@ -43,7 +48,10 @@ export function validationError(error: { issues: readonly IssueLike[] }): ApiErr
       : [{ field: fieldPath(issue.path), message: issue.message }],
   )
   const first = issues[0] ?? { field: 'body', message: 'invalid' }
-  return new ApiError(400, 'invalid_request', `${first.field}: ${first.message}`, { field: first.field, issues })
+  return new ApiError(400, 'invalid_request', `${first.field}: ${first.message}`, {
+    field: first.field,
+    issues,
+  })
 }
 
 const refusalStatus: Record<string, ContentfulStatusCode> = {
@@ -57,7 +65,12 @@ const refusalStatus: Record<string, ContentfulStatusCode> = {
 export function fromTemporal(err: unknown): ApiError | null {
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
     const type = err.cause.type ?? ''
-    const code = type === refusals.countMismatch ? 'count_mismatch' : type === refusals.approverIsCreator ? 'forbidden' : 'illegal_transition'
+    const code =
+      type === refusals.countMismatch
+        ? 'count_mismatch'
+        : type === refusals.approverIsCreator
+          ? 'forbidden'
+          : 'illegal_transition'
     return new ApiError(refusalStatus[type] ?? 409, code, err.cause.message)
   }
   if (err instanceof WorkflowNotFoundError) {
@@ -85,5 +98,8 @@ export function toResponse(err: unknown, c: Context): Response {
     console.error('unexpected error', err)
     return c.json({ error: { code: 'internal', message: 'internal error' } }, 500)
   }
-  return c.json({ error: { code: apiError.code, message: apiError.message, ...apiError.details } }, apiError.status)
+  return c.json(
+    { error: { code: apiError.code, message: apiError.message, ...apiError.details } },
+    apiError.status,
+  )
 }

@@ -10,11 +10,19 @@ import { isTimeZone } from '../domain/schedule'
 
 // eslint-disable-next-line no-control-regex
 const noControl = /^[^\u0000-\u001f\u007f]*$/
-const line = (max: number) => z.string().max(max).regex(noControl, 'must be a single line without control characters')
+const line = (max: number) =>
+  z.string().max(max).regex(noControl, 'must be a single line without control characters')
 const body = z.string().max(1_000_000)
 const timeZone = z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')
 
-export const IdParam = z.object({ id: z.coerce.number().int().positive().max(2147483647).openapi({ param: { in: 'path' } }) })
+export const IdParam = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2147483647)
+    .openapi({ param: { in: 'path' } }),
+})
 
 export const PageQuery = z.object({
   page: z.coerce.number().int().min(1).max(1_000_000).default(1),
@@ -42,15 +50,23 @@ export const ProfileInput = z
     lastName: line(255).nullable().optional(),
     timeZone: timeZone.nullable().optional(),
     attributes: z
-      .record(z.string().regex(attributeKeyPattern, 'attribute names use letters, digits, _ and - (64 at most)'), z.union([attributeValue, z.array(attributeValue).max(100)]))
+      .record(
+        z.string().regex(attributeKeyPattern, 'attribute names use letters, digits, _ and - (64 at most)'),
+        z.union([attributeValue, z.array(attributeValue).max(100)]),
+      )
       .optional(),
     subscribed: z.boolean().optional(),
   })
   .openapi('ProfileInput')
 
-export const ProfilesImport = z.strictObject({ profiles: z.array(ProfileInput).min(1).max(10_000) }).openapi('ProfilesImport')
+export const ProfilesImport = z
+  .strictObject({ profiles: z.array(ProfileInput).min(1).max(10_000) })
+  .openapi('ProfilesImport')
 export const ImportQuery = z.object({
-  acceptInvalidEmails: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  acceptInvalidEmails: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 })
 
 export const Profile = z

@@ -21,16 +21,7 @@ export type DeliveryStatus = (typeof deliveryStatuses)[number]
 
 /** What a user (through the API) can ask of a delivery. */
 export type DeliveryCommand =
-  | 'edit'
-  | 'prepare'
-  | 'approve'
-  | 'reject'
-  | 'confirm'
-  | 'schedule'
-  | 'pause'
-  | 'resume'
-  | 'stop'
-  | 'delete'
+  'edit' | 'prepare' | 'approve' | 'reject' | 'confirm' | 'schedule' | 'pause' | 'resume' | 'stop' | 'delete'
 
 const editable: readonly DeliveryStatus[] = ['draft', 'preparation_failed', 'awaiting_approval', 'ready']
 

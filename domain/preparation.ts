@@ -49,7 +49,10 @@ export function preparationMessages(
   const messages = contentProblems(content)
   if (counts.target === 0) messages.push({ severity: 'critical', message: 'the audience is empty' })
   else if (counts.toDeliver === 0) {
-    messages.push({ severity: 'critical', message: 'every targeted profile was excluded: nothing to deliver' })
+    messages.push({
+      severity: 'critical',
+      message: 'every targeted profile was excluded: nothing to deliver',
+    })
   }
   for (const [reason, count] of Object.entries(counts.excluded)) {
     if (count) {

@@ -37,15 +37,21 @@ export interface SmtpErrorLike {
   message?: string
 }
 
-const unreachableCodes = ['ECONNECTION', 'ECONNREFUSED', 'EDNS', 'ETLS', 'EAUTH', 'ENOTFOUND', 'EHOSTUNREACH']
+/** Failures before any mail transaction began: name resolution, TCP connect, TLS, authentication. */
+const beforeTransactionCodes = ['EDNS', 'ETLS', 'EAUTH', 'ENOTFOUND']
+const connectFailure = /\bconnect (ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT)\b|greeting/i
 
+/**
+ * Only what the server said, or provably never reached it, is certain. A connection that broke without
+ * a reply may have broken after the message was accepted: that message is in doubt.
+ */
 export function classifySmtpError(err: SmtpErrorLike): SmtpOutcome {
   const reason = (err.response || err.message || err.code || 'unknown SMTP error').slice(0, 500)
-  // A refused connection or greeting says nothing about the recipient: the message never left.
-  if ((err.code && unreachableCodes.includes(err.code)) || err.command === 'CONN') {
+  const code = err.responseCode
+  const refusedAtConnect = err.command === 'CONN' && (Boolean(code) || connectFailure.test(err.message ?? ''))
+  if ((err.code && beforeTransactionCodes.includes(err.code)) || refusedAtConnect) {
     return { kind: 'unreachable', reason }
   }
-  const code = err.responseCode
   if (code && code >= 500) return { kind: 'hard', code, reason }
   if (code && code >= 400) return { kind: 'soft', code, reason }
   return { kind: 'unknown', reason }

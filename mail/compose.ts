@@ -21,7 +21,10 @@ export function composeMessage(
   recipient: MessageRecipient,
   messageIdDomain: string,
 ): SendMailOptions {
-  const name = [recipient.firstName, recipient.lastName].filter(Boolean).join(' ').replace(/[\r\n]+/g, ' ')
+  const name = [recipient.firstName, recipient.lastName]
+    .filter(Boolean)
+    .join(' ')
+    .replace(/[\r\n]+/g, ' ')
   return {
     from: content.from,
     to: name ? { name, address: recipient.email } : recipient.email,

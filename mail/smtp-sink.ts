@@ -30,7 +30,9 @@ export type RecipientRule = (address: string) => { code: number; message: string
  * keeps nothing (the sender cannot know); `drop-after-store` keeps it, then breaks the connection before
  * answering (the sender cannot know either, and a resend is a true duplicate).
  */
-export type DataRule = (recipients: string[]) => 'drop-before-store' | 'drop-after-store' | { code: number; message: string } | null
+export type DataRule = (
+  recipients: string[],
+) => 'drop-before-store' | 'drop-after-store' | { code: number; message: string } | null
 
 export interface SmtpSinkOptions {
   port?: number
@@ -97,7 +99,9 @@ export class SmtpSink {
     })
     await new Promise<void>((resolve, reject) => {
       server.server.once('error', reject)
-      server.listen(this.boundPort || this.options.port || 0, this.options.host ?? '127.0.0.1', () => resolve())
+      server.listen(this.boundPort || this.options.port || 0, this.options.host ?? '127.0.0.1', () =>
+        resolve(),
+      )
     })
     this.boundPort = (server.server.address() as AddressInfo).port
     this.server = server
@@ -183,7 +187,10 @@ export class SmtpSink {
   }
 
   private store(raw: Buffer, session: SMTPServerSession): void {
-    const header = raw.subarray(0, Math.min(raw.length, 16 * 1024)).toString('utf8').split(/\r?\n\r?\n/)[0]
+    const header = raw
+      .subarray(0, Math.min(raw.length, 16 * 1024))
+      .toString('utf8')
+      .split(/\r?\n\r?\n/)[0]
     const seq = this.messages.length + 1
     let file: string | null = null
     if (this.options.mailDir) {
@@ -210,10 +217,16 @@ export class SmtpSink {
 
   private loadMailDir(dir: string): void {
     fs.mkdirSync(dir, { recursive: true })
-    for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.eml')).sort(byArrival)) {
+    for (const name of fs
+      .readdirSync(dir)
+      .filter((n) => n.endsWith('.eml'))
+      .sort(byArrival)) {
       const file = path.join(dir, name)
       const raw = fs.readFileSync(file)
-      const header = raw.subarray(0, 16 * 1024).toString('utf8').split(/\r?\n\r?\n/)[0]
+      const header = raw
+        .subarray(0, 16 * 1024)
+        .toString('utf8')
+        .split(/\r?\n\r?\n/)[0]
       const seq = this.messages.length + 1
       this.messages.push({
         seq,

@@ -22,7 +22,9 @@ export function createMailer(smtpUrl: string, poolSize: number): Mailer {
     host: url.hostname,
     port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 25)),
     secure: url.protocol === 'smtps:',
-    auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
+    auth: url.username
+      ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
+      : undefined,
     // smtp://host?tls_verify=false accepts a relay's self-signed certificate.
     tls: { rejectUnauthorized: url.searchParams.get('tls_verify') !== 'false' },
     connectionTimeout: 10_000,

@@ -8,7 +8,13 @@ import type { Dialect } from './database'
  * Values are always bound; attribute keys are checked against a strict pattern before they get here.
  */
 export function selectAudience(knex: Knex, dialect: Dialect, audience: Audience): Knex.QueryBuilder {
-  const query = knex('profile as p').select('p.id', 'p.email', 'p.email_norm', 'p.email_valid', 'p.subscribed')
+  const query = knex('profile as p').select(
+    'p.id',
+    'p.email',
+    'p.email_norm',
+    'p.email_valid',
+    'p.subscribed',
+  )
   if (audience.profileIds?.length) {
     const ids = JSON.stringify(audience.profileIds)
     query.whereRaw(
@@ -54,7 +60,10 @@ function conditionSql(dialect: Dialect, condition: AudienceCondition): [string, 
       return [`(${column} is null or ${column} <> ?)`, [...keyBindings, ...keyBindings, normalise(values[0])]]
     case 'in':
       if (values.length === 0) return ['1 = 0', []]
-      return [`${column} in (${values.map(() => '?').join(', ')})`, [...keyBindings, ...values.map(normalise)]]
+      return [
+        `${column} in (${values.map(() => '?').join(', ')})`,
+        [...keyBindings, ...values.map(normalise)],
+      ]
     case 'contains': {
       const like = dialect === 'postgresql' ? 'ilike' : 'like'
       const pattern = `%${String(values[0]).replace(/[\\%_]/g, (c) => `\\${c}`)}%`

@@ -29,7 +29,8 @@ export interface DatabaseLocation {
 
 /** `sqlite:data/herald.sqlite`, `sqlite::memory:`, `postgres://user@host:5432/db` */
 export function parseDatabaseUrl(url: string): DatabaseLocation {
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return { dialect: 'postgresql', target: url }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://'))
+    return { dialect: 'postgresql', target: url }
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')
     return { dialect: 'sqlite', target: file === ':memory:' ? file : path.resolve(file) }
@@ -44,7 +45,13 @@ function ormOptions(location: DatabaseLocation, debug: boolean): Options<Abstrac
     allowGlobalContext: false,
     forceUtcTimezone: true,
     extensions: [Migrator],
-    migrations: { migrationsList: migrations, transactional: true, allOrNothing: true, snapshot: false, silent: true },
+    migrations: {
+      migrationsList: migrations,
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      silent: true,
+    },
   }
   if (location.dialect === 'postgresql') {
     return { ...common, driver: PostgreSqlDriver, clientUrl: location.target, pool: { min: 1, max: 10 } }
@@ -58,7 +65,10 @@ function ormOptions(location: DatabaseLocation, debug: boolean): Options<Abstrac
       max: 1,
       // WAL lets the API, the worker and a second process read while one writes; NORMAL sync is
       // durable across process crashes (not power loss), which is what the sending log needs.
-      afterCreate: (conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) => {
+      afterCreate: (
+        conn: { pragma(sql: string): unknown },
+        done: (err: Error | null, conn: unknown) => void,
+      ) => {
         conn.pragma('journal_mode = WAL')
         conn.pragma('synchronous = NORMAL')
         conn.pragma('busy_timeout = 10000')

@@ -27,7 +27,11 @@ const columns: Record<keyof DeliveryStatePatch, [string, 'date' | 'value']> = {
   sendError: ['send_error', 'value'],
 }
 
-export async function recordDeliveryState(db: Database, deliveryId: number, patch: DeliveryStatePatch): Promise<void> {
+export async function recordDeliveryState(
+  db: Database,
+  deliveryId: number,
+  patch: DeliveryStatePatch,
+): Promise<void> {
   const row: Record<string, unknown> = { updated_at: db.date(new Date()) }
   for (const [key, value] of Object.entries(patch)) {
     const column = columns[key as keyof DeliveryStatePatch]
@@ -38,11 +42,18 @@ export async function recordDeliveryState(db: Database, deliveryId: number, patc
 }
 
 export async function setSendError(db: Database, deliveryId: number, message: string | null): Promise<void> {
-  await db.knex('delivery').where('id', deliveryId).update({ send_error: message?.slice(0, 1000) ?? null })
+  await db
+    .knex('delivery')
+    .where('id', deliveryId)
+    .update({ send_error: message?.slice(0, 1000) ?? null })
 }
 
 /** An edit invalidates the preparation: the version moves on and the workflow returns to draft. */
-export async function saveDeliveryChanges(db: Database, deliveryId: number, changes: DeliveryChanges): Promise<void> {
+export async function saveDeliveryChanges(
+  db: Database,
+  deliveryId: number,
+  changes: DeliveryChanges,
+): Promise<void> {
   const em = db.em()
   const delivery = await em.findOneOrFail(Delivery, deliveryId)
   em.assign(delivery, { ...changes, version: delivery.version + 1 })
@@ -77,5 +88,10 @@ export async function failUnfinishedLogs(db: Database, deliveryId: number, reaso
     .knex('sending_log')
     .where('delivery_id', deliveryId)
     .whereIn('status', ['pending', 'retry'])
-    .update({ status: 'failed', failure_type: 'soft', failure_reason: reason.slice(0, 500), updated_at: db.date(new Date()) })
+    .update({
+      status: 'failed',
+      failure_type: 'soft',
+      failure_reason: reason.slice(0, 500),
+      updated_at: db.date(new Date()),
+    })
 }

@@ -58,7 +58,7 @@ export async function prepareTarget(
     await trx.raw(`create temporary table herald_prep as ${classify}`, [...audience.bindings, limit])
     await trx.raw(
       `insert into sending_log (delivery_id, profile_id, email, batch_no, status, attempts, in_doubt)
-       select ?, id, email, (n - 1) / ?, 'pending', 0, ? from herald_prep where reason is null`,
+       select ?, id, email, cast((n - 1) / ? as integer), 'pending', 0, ? from herald_prep where reason is null`,
       [delivery.id, batchSize, false],
     )
     await trx.raw(

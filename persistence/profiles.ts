@@ -49,7 +49,10 @@ export async function upsertProfiles(
       if (keyed.length) {
         const existing: { external_id: string }[] = await trx('profile')
           .select('external_id')
-          .whereIn('external_id', keyed.map((c) => c.input.externalId!))
+          .whereIn(
+            'external_id',
+            keyed.map((c) => c.input.externalId!),
+          )
         updated += existing.length
         const rows: { id: number; external_id: string }[] = await trx('profile')
           .insert(keyed.map((c) => row(db, c.input, now)))
@@ -93,7 +96,10 @@ function present(r: Record<string, unknown>) {
     firstName: (r.first_name as string | null) ?? null,
     lastName: (r.last_name as string | null) ?? null,
     timeZone: (r.time_zone as string | null) ?? null,
-    attributes: (typeof r.attributes === 'string' ? JSON.parse(r.attributes) : r.attributes) as Record<string, unknown>,
+    attributes: (typeof r.attributes === 'string' ? JSON.parse(r.attributes) : r.attributes) as Record<
+      string,
+      unknown
+    >,
     subscribed: Boolean(r.subscribed),
     createdAt: new Date(r.created_at as string).toISOString(),
     updatedAt: new Date(r.updated_at as string).toISOString(),

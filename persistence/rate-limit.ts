@@ -12,7 +12,8 @@ export async function reserveSlots(
   intervalMs: number,
   now: number,
 ): Promise<number> {
-  const span = count * intervalMs
+  // whole milliseconds, rounded up: a slot may come late, never early
+  const span = Math.ceil(count * intervalMs)
   const greatest = db.dialect === 'postgresql' ? 'greatest' : 'max'
   return db.knex.transaction(async (trx) => {
     await trx('rate_limit').insert({ name, next_at: 0 }).onConflict('name').ignore()

@@ -26,7 +26,12 @@ function parseJson(value: unknown): Record<string, unknown> {
  * The rows one batch activity is responsible for: pending ones, soft failures whose retry is due, and
  * rows still marked `sending` — left by an attempt that died with their message in flight.
  */
-export async function loadBatch(db: Database, deliveryId: number, batchNo: number, now: Date): Promise<Recipient[]> {
+export async function loadBatch(
+  db: Database,
+  deliveryId: number,
+  batchNo: number,
+  now: Date,
+): Promise<Recipient[]> {
   const rows: Record<string, unknown>[] = await db
     .knex('sending_log as s')
     .join('profile as p', 'p.id', 's.profile_id')
@@ -46,9 +51,9 @@ export async function loadBatch(db: Database, deliveryId: number, batchNo: numbe
     .where('s.delivery_id', deliveryId)
     .andWhere('s.batch_no', batchNo)
     .andWhere((q) =>
-      q.whereIn('s.status', ['pending', 'sending']).orWhere((r) =>
-        r.where('s.status', 'retry').andWhere('s.next_retry_at', '<=', db.date(now)),
-      ),
+      q
+        .whereIn('s.status', ['pending', 'sending'])
+        .orWhere((r) => r.where('s.status', 'retry').andWhere('s.next_retry_at', '<=', db.date(now))),
     )
     .orderBy('s.id')
   return rows.map((r) => ({
@@ -77,7 +82,13 @@ export type SendResult =
   | { kind: 'in_doubt'; reason: string }
 
 type Operation =
-  | { kind: 'claim'; id: number; takeover: boolean; done: (claimed: boolean) => void; fail: (e: Error) => void }
+  | {
+      kind: 'claim'
+      id: number
+      takeover: boolean
+      done: (claimed: boolean) => void
+      fail: (e: Error) => void
+    }
   | { kind: 'result'; id: number; result: SendResult; done: () => void; fail: (e: Error) => void }
 
 /**
@@ -168,7 +179,13 @@ export class SendingLogWriter {
       } else if (r.kind === 'released') {
         await row.update({ status: 'pending', claim: null, updated_at: now })
       } else {
-        await row.update({ ...finished, status: 'in_doubt', in_doubt: true, failure_type: 'ignored', failure_reason: r.reason })
+        await row.update({
+          ...finished,
+          status: 'in_doubt',
+          in_doubt: true,
+          failure_type: 'ignored',
+          failure_reason: r.reason,
+        })
       }
     }
 
@@ -237,9 +254,9 @@ export async function retryWork(db: Database, deliveryId: number, now: Date): Pr
     .distinct('batch_no')
     .where('delivery_id', deliveryId)
     .andWhere((q) =>
-      q.whereIn('status', ['pending', 'sending']).orWhere((r) =>
-        r.where('status', 'retry').andWhere('next_retry_at', '<=', db.date(now)),
-      ),
+      q
+        .whereIn('status', ['pending', 'sending'])
+        .orWhere((r) => r.where('status', 'retry').andWhere('next_retry_at', '<=', db.date(now))),
     )
     .orderBy('batch_no')
   const next = (await db

@@ -19,7 +19,11 @@ export async function createUser(db: Database, name: string, roles: Role[]): Pro
 export async function findUser(db: Database, name: string): Promise<UserRow | null> {
   const row = await db.knex('app_user').where('name', name).first()
   if (!row) return null
-  return { id: Number(row.id), name: row.name, roles: typeof row.roles === 'string' ? JSON.parse(row.roles) : row.roles }
+  return {
+    id: Number(row.id),
+    name: row.name,
+    roles: typeof row.roles === 'string' ? JSON.parse(row.roles) : row.roles,
+  }
 }
 
 export async function listUsers(db: Database): Promise<UserRow[]> {

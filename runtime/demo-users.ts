@@ -9,13 +9,20 @@ import { hashToken } from '../api/auth'
  * data folder so every start prints the same ones; production users get tokens from the admin API.
  */
 export async function ensureDemoUsers(db: Database, tokenFile: string): Promise<Record<Role, string>> {
-  const saved: Partial<Record<Role, string>> = fs.existsSync(tokenFile) ? JSON.parse(fs.readFileSync(tokenFile, 'utf8')) : {}
+  const saved: Partial<Record<Role, string>> = fs.existsSync(tokenFile)
+    ? JSON.parse(fs.readFileSync(tokenFile, 'utf8'))
+    : {}
   const tokens = {} as Record<Role, string>
   for (const role of roles) {
     const name = `demo-${role}`
     const user = (await findUser(db, name)) ?? (await createUser(db, name, [role]))
     const known = saved[role]
-    const valid = known && (await db.knex('api_token').where({ token_hash: hashToken(known), revoked_at: null }).first())
+    const valid =
+      known &&
+      (await db
+        .knex('api_token')
+        .where({ token_hash: hashToken(known), revoked_at: null })
+        .first())
     tokens[role] = valid ? known : (await issueToken(db, user.id, 'demo')).token
   }
   fs.writeFileSync(tokenFile, JSON.stringify(tokens, null, 2), { mode: 0o600 })

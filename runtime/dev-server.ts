@@ -44,7 +44,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn']
   args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']))
   if (options.dbFile) args.push('--db-filename', options.dbFile)
-  for (const [name, type] of Object.entries(heraldSearchAttributes)) args.push('--search-attribute', `${name}=${type}`)
+  for (const [name, type] of Object.entries(heraldSearchAttributes))
+    args.push('--search-attribute', `${name}=${type}`)
   const child = spawn(cli.path, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -67,7 +68,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
 }
 
-async function waitUntilServing(address: string, exited: Promise<number | null>, stderr: () => string): Promise<void> {
+async function waitUntilServing(
+  address: string,
+  exited: Promise<number | null>,
+  stderr: () => string,
+): Promise<void> {
   let gone: number | null | undefined
   void exited.then((code) => (gone = code))
   const deadline = Date.now() + 60_000

@@ -17,7 +17,9 @@ import { ensureDemoUsers } from './demo-users'
  * 8233), an SMTP sink that keeps every message, SQLite, the worker and the API with the dashboard.
  * Everything lives in ./data, so a restart keeps all data and running workflows.
  */
-export async function startEmbedded(env: NodeJS.ProcessEnv = process.env): Promise<{ stop: () => Promise<void> }> {
+export async function startEmbedded(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ stop: () => Promise<void> }> {
   const dataDir = path.resolve(env.HERALD_DATA_DIR ?? 'data')
   fs.mkdirSync(dataDir, { recursive: true })
   const log = (line: string) => console.log(`[herald] ${line}`)
@@ -31,7 +33,10 @@ export async function startEmbedded(env: NodeJS.ProcessEnv = process.env): Promi
     dbFile: path.join(dataDir, 'temporal.db'),
     log,
   })
-  const sink = await new SmtpSink({ port: port('HERALD_SMTP_PORT', 2525), mailDir: path.join(dataDir, 'mail') }).start()
+  const sink = await new SmtpSink({
+    port: port('HERALD_SMTP_PORT', 2525),
+    mailDir: path.join(dataDir, 'mail'),
+  }).start()
   const config = loadConfig({
     DATABASE_URL: `sqlite:${path.join(dataDir, 'herald.sqlite')}`,
     ...env,

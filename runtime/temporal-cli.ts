@@ -13,7 +13,9 @@ export const temporalCliVersion = 'v1.5.1'
 export type TemporalCli = { kind: 'binary'; path: string } | { kind: 'sdk-download' }
 
 export function temporalCliCacheDir(): string {
-  const base = process.env.HERALD_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'herald')
+  const base =
+    process.env.HERALD_CACHE_DIR ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'herald')
   return path.join(base, `temporal-cli-${temporalCliVersion}`)
 }
 

@@ -58,11 +58,18 @@ export interface DeliveryOutcome {
   messagesToDeliver: number
 }
 
-const { prepareDelivery, saveEdit, saveSchedule, deleteDelivery, remainingWork, expireRetries, failUnfinished } =
-  proxyActivities<HeraldActivities>({
-    startToCloseTimeout: '10 minutes',
-    retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2 },
-  })
+const {
+  prepareDelivery,
+  saveEdit,
+  saveSchedule,
+  deleteDelivery,
+  remainingWork,
+  expireRetries,
+  failUnfinished,
+} = proxyActivities<HeraldActivities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2 },
+})
 
 const sendBatchOptions = {
   startToCloseTimeout: '1 hour',
@@ -153,7 +160,8 @@ class DeliveryLifecycle {
       await condition(() => this.inbox.length > 0 || allHandlersFinished())
       const command = this.inbox.shift()
       if (!command) return
-      if (['sending', 'retry_pending', 'paused'].includes(this.s.status)) await this.handleWhileSending(command)
+      if (['sending', 'retry_pending', 'paused'].includes(this.s.status))
+        await this.handleWhileSending(command)
       else await this.handle(command)
     }
   }
@@ -171,7 +179,13 @@ class DeliveryLifecycle {
             reply: (outcome) =>
               'view' in outcome
                 ? resolve(outcome.view)
-                : reject(ApplicationFailure.create({ type: outcome.refusal, message: outcome.message, nonRetryable: true })),
+                : reject(
+                    ApplicationFailure.create({
+                      type: outcome.refusal,
+                      message: outcome.message,
+                      nonRetryable: true,
+                    }),
+                  ),
           }),
         )
     const updates = {
@@ -197,12 +211,19 @@ class DeliveryLifecycle {
   /** Refuses, before anything enters history, a command the current state does not allow. */
   private validate(kind: DeliveryCommand, input: Actor & Record<string, unknown>): void {
     const refusal = this.refusal(kind, input)
-    if (refusal) throw ApplicationFailure.create({ type: refusal.type, message: refusal.message, nonRetryable: true })
+    if (refusal)
+      throw ApplicationFailure.create({ type: refusal.type, message: refusal.message, nonRetryable: true })
   }
 
-  private refusal(kind: DeliveryCommand, input: Actor & Record<string, unknown>): { type: string; message: string } | null {
+  private refusal(
+    kind: DeliveryCommand,
+    input: Actor & Record<string, unknown>,
+  ): { type: string; message: string } | null {
     if (typeof input?.by !== 'string' || !input.by) {
-      return { type: messages.refusals.invalidInput, message: 'every command names the user who gives it (by)' }
+      return {
+        type: messages.refusals.invalidInput,
+        message: 'every command names the user who gives it (by)',
+      }
     }
     try {
       assertCanApply(kind, this.s.status)
@@ -210,7 +231,10 @@ class DeliveryLifecycle {
       return { type: messages.refusals.illegalTransition, message: (err as Error).message }
     }
     if (kind === 'approve' && this.input.approverMustDiffer && input.by === this.input.createdBy) {
-      return { type: messages.refusals.approverIsCreator, message: 'the creator of a delivery cannot approve it' }
+      return {
+        type: messages.refusals.approverIsCreator,
+        message: 'the creator of a delivery cannot approve it',
+      }
     }
     const expected = input.expectedMessages
     if (kind === 'confirm' && expected !== undefined && expected !== this.s.messagesToDeliver) {
@@ -242,7 +266,10 @@ class DeliveryLifecycle {
         await this.enter('draft')
         break
       case 'schedule':
-        await this.reschedule(command.input.contactDate as number | null, command.input.timeZone as string | undefined)
+        await this.reschedule(
+          command.input.contactDate as number | null,
+          command.input.timeZone as string | undefined,
+        )
         break
       case 'approve':
         await this.enter('ready', { approvedBy: by, approvedAt: now })
@@ -251,10 +278,13 @@ class DeliveryLifecycle {
         await this.enter('draft', { rejectionReason: String(command.input.reason) })
         break
       case 'confirm':
-        await this.enter(this.s.contactDate !== null && this.s.contactDate > now ? 'start_pending' : 'sending', {
-          confirmedBy: by,
-          confirmedAt: now,
-        })
+        await this.enter(
+          this.s.contactDate !== null && this.s.contactDate > now ? 'start_pending' : 'sending',
+          {
+            confirmedBy: by,
+            confirmedAt: now,
+          },
+        )
         break
       case 'stop':
         await this.enter('stopped', { finishedAt: now })
@@ -265,7 +295,10 @@ class DeliveryLifecycle {
         break
       default:
         // pause and resume only reach here in states that refuse them
-        return command.reply({ refusal: messages.refusals.illegalTransition, message: `cannot ${command.kind} now` })
+        return command.reply({
+          refusal: messages.refusals.illegalTransition,
+          message: `cannot ${command.kind} now`,
+        })
     }
     command.reply({ view: this.view() })
   }
@@ -291,7 +324,8 @@ class DeliveryLifecycle {
     this.s.queued = []
     this.s.batchesDone = 0
     if (prepared.critical) await this.enter('preparation_failed')
-    else await this.enter(this.input.requireApproval ? 'awaiting_approval' : 'ready', { rejectionReason: null })
+    else
+      await this.enter(this.input.requireApproval ? 'awaiting_approval' : 'ready', { rejectionReason: null })
   }
 
   // ── Schedule ─────────────────────────────────────────────────────────────────────────────────
@@ -331,7 +365,8 @@ class DeliveryLifecycle {
 
   /** A batch could not complete (the validity period ended with the transport still failing). */
   private async fail(err: unknown): Promise<void> {
-    const reason = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)
+    const reason =
+      err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)
     await failUnfinished(this.input.deliveryId, `delivery failed: ${reason}`)
     await this.enter('failed', { finishedAt: Date.now(), sendError: reason })
   }

@@ -18,7 +18,6 @@ export interface Actor {
   by: string
 }
 
-
 /** What the workflow is doing, as returned by every update and by the `state` query. */
 export interface DeliveryView {
   deliveryId: number
@@ -35,9 +34,10 @@ export const approve = defineUpdate<DeliveryView, [Actor]>('approve')
 export const reject = defineUpdate<DeliveryView, [Actor & { reason: string }]>('reject')
 /** `expectedMessages` is the count the user saw; a different prepared count refuses the confirm. */
 export const confirm = defineUpdate<DeliveryView, [Actor & { expectedMessages?: number }]>('confirm')
-export const schedule = defineUpdate<DeliveryView, [Actor & { contactDate: number | null; timeZone?: string | null }]>(
-  'schedule',
-)
+export const schedule = defineUpdate<
+  DeliveryView,
+  [Actor & { contactDate: number | null; timeZone?: string | null }]
+>('schedule')
 export const edit = defineUpdate<DeliveryView, [Actor & { changes: DeliveryChanges }]>('edit')
 export const pause = defineUpdate<DeliveryView, [Actor]>('pause')
 export const resume = defineUpdate<DeliveryView, [Actor]>('resume')

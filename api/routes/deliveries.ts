@@ -16,11 +16,20 @@ import * as s from '../schemas'
 import type { ApiContext } from '../context'
 
 const errors = {
-  400: { description: 'Invalid request; the reply names the field', content: { 'application/json': { schema: s.ErrorReply } } },
+  400: {
+    description: 'Invalid request; the reply names the field',
+    content: { 'application/json': { schema: s.ErrorReply } },
+  },
   401: { description: 'No valid API token', content: { 'application/json': { schema: s.ErrorReply } } },
-  403: { description: 'The user lacks the role this needs', content: { 'application/json': { schema: s.ErrorReply } } },
+  403: {
+    description: 'The user lacks the role this needs',
+    content: { 'application/json': { schema: s.ErrorReply } },
+  },
   404: { description: 'Unknown delivery', content: { 'application/json': { schema: s.ErrorReply } } },
-  409: { description: 'Illegal in the delivery’s current state', content: { 'application/json': { schema: s.ErrorReply } } },
+  409: {
+    description: 'Illegal in the delivery’s current state',
+    content: { 'application/json': { schema: s.ErrorReply } },
+  },
 }
 const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
   description,
@@ -40,7 +49,11 @@ function route<R extends Parameters<typeof createRoute>[0]>(right: Right, action
   })
 }
 
-export function contactDateFrom(value: string | null | undefined, timeZone: string | null | undefined, field: string) {
+export function contactDateFrom(
+  value: string | null | undefined,
+  timeZone: string | null | undefined,
+  field: string,
+) {
   if (!value) return null
   try {
     return parseContactDate(value, timeZone)
@@ -255,11 +268,21 @@ export function deliveryRoutes(ctx: ApiContext) {
       },
     )
 
-  command('prepare', 'editDeliveries', 'prepare a delivery', 'Prepare: compute the target, exclusions and sending logs', s.NoInput, (d, by) =>
-    workflows.command(d, messages.prepare, { by }),
+  command(
+    'prepare',
+    'editDeliveries',
+    'prepare a delivery',
+    'Prepare: compute the target, exclusions and sending logs',
+    s.NoInput,
+    (d, by) => workflows.command(d, messages.prepare, { by }),
   )
-  command('approve', 'approveDeliveries', 'approve a delivery', 'Approve a prepared delivery', s.NoInput, (d, by) =>
-    workflows.command(d, messages.approve, { by }),
+  command(
+    'approve',
+    'approveDeliveries',
+    'approve a delivery',
+    'Approve a prepared delivery',
+    s.NoInput,
+    (d, by) => workflows.command(d, messages.approve, { by }),
   )
   command(
     'reject',
@@ -292,14 +315,24 @@ export function deliveryRoutes(ctx: ApiContext) {
     },
     true,
   )
-  command('pause', 'startDeliveries', 'pause a delivery', 'Pause sending (acts within one batch)', s.NoInput, (d, by) =>
-    workflows.command(d, messages.pause, { by }),
+  command(
+    'pause',
+    'startDeliveries',
+    'pause a delivery',
+    'Pause sending (acts within one batch)',
+    s.NoInput,
+    (d, by) => workflows.command(d, messages.pause, { by }),
   )
   command('resume', 'startDeliveries', 'resume a delivery', 'Resume a paused delivery', s.NoInput, (d, by) =>
     workflows.command(d, messages.resume, { by }),
   )
-  command('stop', 'startDeliveries', 'stop a delivery', 'Stop: what is not sent stays unsent', s.NoInput, (d, by) =>
-    workflows.command(d, messages.stop, { by }),
+  command(
+    'stop',
+    'startDeliveries',
+    'stop a delivery',
+    'Stop: what is not sent stays unsent',
+    s.NoInput,
+    (d, by) => workflows.command(d, messages.stop, { by }),
   )
 
   app.openapi(
@@ -308,7 +341,10 @@ export function deliveryRoutes(ctx: ApiContext) {
       path: '/deliveries/{id}/sending-logs',
       summary: 'Sending logs: one per recipient, the source of truth of what was sent',
       request: { params: s.IdParam, query: s.SendingLogQuery },
-      responses: { 200: json(s.page(z.record(z.string(), z.unknown())), 'A page of sending logs'), ...errors },
+      responses: {
+        200: json(s.page(z.record(z.string(), z.unknown())), 'A page of sending logs'),
+        ...errors,
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param')
@@ -349,7 +385,10 @@ export function deliveryRoutes(ctx: ApiContext) {
       path: '/deliveries/{id}/exclusion-logs',
       summary: 'Profiles left out at preparation, with the reason, and the count per reason',
       request: { params: s.IdParam, query: s.ExclusionLogQuery },
-      responses: { 200: json(z.record(z.string(), z.unknown()), 'A page of exclusion logs and counts per reason'), ...errors },
+      responses: {
+        200: json(z.record(z.string(), z.unknown()), 'A page of exclusion logs and counts per reason'),
+        ...errors,
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param')
@@ -371,7 +410,12 @@ export function deliveryRoutes(ctx: ApiContext) {
         .limit(pageSize)
         .offset((page - 1) * pageSize)
       const total = reason ? counts[reason] : Object.values(counts).reduce((a, b) => a + b, 0)
-      const items = rows.map((r) => ({ id: Number(r.id), profileId: Number(r.profile_id), email: r.email, reason: r.reason }))
+      const items = rows.map((r) => ({
+        id: Number(r.id),
+        profileId: Number(r.profile_id),
+        email: r.email,
+        reason: r.reason,
+      }))
       return c.json({ items, counts, page, pageSize, total }, 200)
     },
   )

@@ -12,10 +12,18 @@ const errorReplies = Object.fromEntries(
     code,
     { description: 'Error', content: { 'application/json': { schema: s.ErrorReply } } },
   ]),
-) as Record<400 | 401 | 403 | 404, { description: string; content: { 'application/json': { schema: typeof s.ErrorReply } } }>
+) as Record<
+  400 | 401 | 403 | 404,
+  { description: string; content: { 'application/json': { schema: typeof s.ErrorReply } } }
+>
 
 function route<R extends Parameters<typeof createRoute>[0]>(right: Right, action: string, config: R) {
-  return createRoute({ ...config, security: [{ bearer: [] }], 'x-required-right': right, middleware: [requireRight(right, action)] })
+  return createRoute({
+    ...config,
+    security: [{ bearer: [] }],
+    'x-required-right': right,
+    middleware: [requireRight(right, action)],
+  })
 }
 
 export function profileRoutes(ctx: ApiContext) {
@@ -33,7 +41,11 @@ export function profileRoutes(ctx: ApiContext) {
       responses: {
         200: {
           description: 'Ids in the order given',
-          content: { 'application/json': { schema: z.object({ ids: z.array(z.number()), created: z.number(), updated: z.number() }) } },
+          content: {
+            'application/json': {
+              schema: z.object({ ids: z.array(z.number()), created: z.number(), updated: z.number() }),
+            },
+          },
         },
         ...errorReplies,
       },
@@ -44,10 +56,14 @@ export function profileRoutes(ctx: ApiContext) {
       const seen = new Set<string>()
       profiles.forEach((profile, i) => {
         if (profile.email && !acceptInvalidEmails && !isValidEmail(profile.email)) {
-          throw badRequest(`profiles.${i}.email`, 'not a valid email address (import with acceptInvalidEmails=true to keep it, excluded from deliveries)')
+          throw badRequest(
+            `profiles.${i}.email`,
+            'not a valid email address (import with acceptInvalidEmails=true to keep it, excluded from deliveries)',
+          )
         }
         if (profile.externalId) {
-          if (seen.has(profile.externalId)) throw badRequest(`profiles.${i}.externalId`, 'appears twice in this import')
+          if (seen.has(profile.externalId))
+            throw badRequest(`profiles.${i}.externalId`, 'appears twice in this import')
           seen.add(profile.externalId)
         }
       })
@@ -61,7 +77,13 @@ export function profileRoutes(ctx: ApiContext) {
       path: '/profiles',
       summary: 'List profiles',
       request: { query: s.PageQuery.extend({ email: z.string().max(320).optional() }) },
-      responses: { 200: { description: 'A page of profiles', content: { 'application/json': { schema: s.page(s.Profile) } } }, ...errorReplies },
+      responses: {
+        200: {
+          description: 'A page of profiles',
+          content: { 'application/json': { schema: s.page(s.Profile) } },
+        },
+        ...errorReplies,
+      },
     }),
     async (c) => c.json(await listProfiles(ctx.db, c.req.valid('query')), 200),
   )
@@ -72,7 +94,10 @@ export function profileRoutes(ctx: ApiContext) {
       path: '/profiles/{id}',
       summary: 'One profile',
       request: { params: s.IdParam },
-      responses: { 200: { description: 'The profile', content: { 'application/json': { schema: s.Profile } } }, ...errorReplies },
+      responses: {
+        200: { description: 'The profile', content: { 'application/json': { schema: s.Profile } } },
+        ...errorReplies,
+      },
     }),
     async (c) => {
       const profile = await getProfile(ctx.db, c.req.valid('param').id)

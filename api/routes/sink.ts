@@ -19,7 +19,12 @@ export function sinkRoutes(ctx: ApiContext, sink: SmtpSink) {
       'x-required-right': 'read',
       middleware: read,
       request: { query: s.PageQuery },
-      responses: { 200: { description: 'Received messages', content: { 'application/json': { schema: s.page(z.record(z.string(), z.unknown())) } } } },
+      responses: {
+        200: {
+          description: 'Received messages',
+          content: { 'application/json': { schema: s.page(z.record(z.string(), z.unknown())) } },
+        },
+      },
     }),
     (c) => {
       const { page, pageSize } = c.req.valid('query')
@@ -38,7 +43,12 @@ export function sinkRoutes(ctx: ApiContext, sink: SmtpSink) {
       'x-required-right': 'read',
       middleware: read,
       request: { params: s.IdParam },
-      responses: { 200: { description: 'The message', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
+      responses: {
+        200: {
+          description: 'The message',
+          content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } },
+        },
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param')
@@ -48,7 +58,9 @@ export function sinkRoutes(ctx: ApiContext, sink: SmtpSink) {
         {
           ...sink.messages[id - 1],
           file: undefined,
-          headers: Object.fromEntries([...mail.headerLines].map((h) => [h.key, h.line.slice(h.key.length + 1).trim()])),
+          headers: Object.fromEntries(
+            [...mail.headerLines].map((h) => [h.key, h.line.slice(h.key.length + 1).trim()]),
+          ),
           text: mail.text ?? null,
           html: mail.html || null,
         },

@@ -8,13 +8,24 @@ import * as s from '../schemas'
 import type { ApiContext } from '../context'
 
 const errorReplies = Object.fromEntries(
-  ([400, 401, 403, 404, 409] as const).map((code) => [code, { description: 'Error', content: { 'application/json': { schema: s.ErrorReply } } }]),
-) as Record<400 | 401 | 403 | 404 | 409, { description: string; content: { 'application/json': { schema: typeof s.ErrorReply } } }>
+  ([400, 401, 403, 404, 409] as const).map((code) => [
+    code,
+    { description: 'Error', content: { 'application/json': { schema: s.ErrorReply } } },
+  ]),
+) as Record<
+  400 | 401 | 403 | 404 | 409,
+  { description: string; content: { 'application/json': { schema: typeof s.ErrorReply } } }
+>
 
 const User = z.object({ id: z.number(), name: z.string(), roles: z.array(z.string()) }).openapi('User')
 
 function route<R extends Parameters<typeof createRoute>[0]>(right: Right, action: string, config: R) {
-  return createRoute({ ...config, security: [{ bearer: [] }], 'x-required-right': right, middleware: [requireRight(right, action)] })
+  return createRoute({
+    ...config,
+    security: [{ bearer: [] }],
+    'x-required-right': right,
+    middleware: [requireRight(right, action)],
+  })
 }
 
 export function userRoutes(ctx: ApiContext) {
@@ -26,7 +37,10 @@ export function userRoutes(ctx: ApiContext) {
       path: '/me',
       summary: 'The user behind the token, with their roles',
       responses: {
-        200: { description: 'You', content: { 'application/json': { schema: User.extend({ roleLabels: z.array(z.string()) }) } } },
+        200: {
+          description: 'You',
+          content: { 'application/json': { schema: User.extend({ roleLabels: z.array(z.string()) }) } },
+        },
         ...errorReplies,
       },
     }),
@@ -41,7 +55,13 @@ export function userRoutes(ctx: ApiContext) {
       method: 'get',
       path: '/users',
       summary: 'Users and their roles',
-      responses: { 200: { description: 'Users', content: { 'application/json': { schema: z.object({ items: z.array(User) }) } } }, ...errorReplies },
+      responses: {
+        200: {
+          description: 'Users',
+          content: { 'application/json': { schema: z.object({ items: z.array(User) }) } },
+        },
+        ...errorReplies,
+      },
     }),
     async (c) => c.json({ items: await listUsers(ctx.db) }, 200),
   )
@@ -52,7 +72,10 @@ export function userRoutes(ctx: ApiContext) {
       path: '/users',
       summary: 'Create a user with roles',
       request: { body: { required: true, content: { 'application/json': { schema: s.UserCreate } } } },
-      responses: { 201: { description: 'The user', content: { 'application/json': { schema: User } } }, ...errorReplies },
+      responses: {
+        201: { description: 'The user', content: { 'application/json': { schema: User } } },
+        ...errorReplies,
+      },
     }),
     async (c) => {
       const { name, roles } = c.req.valid('json')
@@ -66,9 +89,15 @@ export function userRoutes(ctx: ApiContext) {
       method: 'post',
       path: '/users/{id}/tokens',
       summary: 'Issue an API token (shown once; stored hashed)',
-      request: { params: s.IdParam, body: { required: false, content: { 'application/json': { schema: s.TokenCreate } } } },
+      request: {
+        params: s.IdParam,
+        body: { required: false, content: { 'application/json': { schema: s.TokenCreate } } },
+      },
       responses: {
-        201: { description: 'The token', content: { 'application/json': { schema: z.object({ id: z.number(), token: z.string() }) } } },
+        201: {
+          description: 'The token',
+          content: { 'application/json': { schema: z.object({ id: z.number(), token: z.string() }) } },
+        },
         ...errorReplies,
       },
     }),

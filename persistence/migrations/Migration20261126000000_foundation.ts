@@ -11,7 +11,8 @@ export class Migration20261126000000_foundation extends Migration {
   }
 
   override async up(): Promise<void> {
-    const timestamp = (t: Knex.CreateTableBuilder, name: string) => t.timestamp(name, { useTz: true, precision: 6 })
+    const timestamp = (t: Knex.CreateTableBuilder, name: string) =>
+      t.timestamp(name, { useTz: true, precision: 6 })
 
     this.schema((s) =>
       s.createTable('profile', (t) => {
@@ -53,7 +54,12 @@ export class Migration20261126000000_foundation extends Migration {
     this.schema((s) =>
       s.createTable('api_token', (t) => {
         t.increments('id')
-        t.integer('user_id').unsigned().notNullable().references('app_user.id').onUpdate('cascade').onDelete('cascade')
+        t.integer('user_id')
+          .unsigned()
+          .notNullable()
+          .references('app_user.id')
+          .onUpdate('cascade')
+          .onDelete('cascade')
         t.string('token_hash', 64).notNullable().unique()
         t.string('label', 255).notNullable()
         timestamp(t, 'created_at').notNullable()
@@ -102,8 +108,18 @@ export class Migration20261126000000_foundation extends Migration {
     this.schema((s) =>
       s.createTable('sending_log', (t) => {
         t.increments('id')
-        t.integer('delivery_id').unsigned().notNullable().references('delivery.id').onUpdate('cascade').onDelete('cascade')
-        t.integer('profile_id').unsigned().notNullable().references('profile.id').onUpdate('cascade').onDelete('cascade')
+        t.integer('delivery_id')
+          .unsigned()
+          .notNullable()
+          .references('delivery.id')
+          .onUpdate('cascade')
+          .onDelete('cascade')
+        t.integer('profile_id')
+          .unsigned()
+          .notNullable()
+          .references('profile.id')
+          .onUpdate('cascade')
+          .onDelete('cascade')
         t.string('email', 320).notNullable()
         t.integer('batch_no').notNullable()
         t.string('status', 16).notNullable()
@@ -126,8 +142,18 @@ export class Migration20261126000000_foundation extends Migration {
     this.schema((s) =>
       s.createTable('exclusion_log', (t) => {
         t.increments('id')
-        t.integer('delivery_id').unsigned().notNullable().references('delivery.id').onUpdate('cascade').onDelete('cascade')
-        t.integer('profile_id').unsigned().notNullable().references('profile.id').onUpdate('cascade').onDelete('cascade')
+        t.integer('delivery_id')
+          .unsigned()
+          .notNullable()
+          .references('delivery.id')
+          .onUpdate('cascade')
+          .onDelete('cascade')
+        t.integer('profile_id')
+          .unsigned()
+          .notNullable()
+          .references('profile.id')
+          .onUpdate('cascade')
+          .onDelete('cascade')
         t.string('email', 320).nullable()
         t.string('reason', 32).notNullable()
         t.unique(['delivery_id', 'profile_id'])

@@ -17,8 +17,14 @@ describe('API errors', () => {
     expect((await h.api('GET', '/api/deliveries', { token: null })).status).toBe(401)
     expect((await h.api('GET', '/api/deliveries', { token: 'hrld_nope' })).status).toBe(401)
     const user = await h.api('POST', '/api/users', { as: 'admin', body: { name: 'temp', roles: ['viewer'] } })
-    const issued = await h.api('POST', `/api/users/${user.body.id}/tokens`, { as: 'admin', body: { label: 'x' } })
-    expect((await h.api('GET', '/api/me', { token: issued.body.token })).body).toMatchObject({ name: 'temp', roles: ['viewer'] })
+    const issued = await h.api('POST', `/api/users/${user.body.id}/tokens`, {
+      as: 'admin',
+      body: { label: 'x' },
+    })
+    expect((await h.api('GET', '/api/me', { token: issued.body.token })).body).toMatchObject({
+      name: 'temp',
+      roles: ['viewer'],
+    })
     expect((await h.api('DELETE', `/api/tokens/${issued.body.id}`, { as: 'admin' })).status).toBe(204)
     const revoked = await h.api('GET', '/api/me', { token: issued.body.token })
     expect(revoked.status).toBe(401)
@@ -32,7 +38,10 @@ describe('API errors', () => {
       [{ ...valid(), subject: 'Hi\r\nBcc: victim@example.com' }, 'subject'],
       [{ ...valid(), label: 42 }, 'label'],
       [{ ...valid(), audience: {} }, 'audience'],
-      [{ ...valid(), audience: { filter: [{ field: 'attributes.a b', op: 'eq', value: 1 }] } }, 'audience.filter.0.field'],
+      [
+        { ...valid(), audience: { filter: [{ field: 'attributes.a b', op: 'eq', value: 1 }] } },
+        'audience.filter.0.field',
+      ],
       [{ ...valid(), audience: { filter: [{ field: 'email', op: 'eq' }] } }, 'audience.filter.0.value'],
       [{ ...valid(), timeZone: 'Mars/Olympus' }, 'timeZone'],
       [{ ...valid(), contactDate: 'next tuesday' }, 'contactDate'],
@@ -61,7 +70,9 @@ describe('API errors', () => {
     })
     expect(res.status).toBe(400)
     expect(res.body.error.field).toBe('profiles.1.email')
-    const injected = await h.api('POST', '/api/profiles', { body: { profiles: [{ email: 'b@example.com', firstName: 'Eve\nBcc: x@y.z' }] } })
+    const injected = await h.api('POST', '/api/profiles', {
+      body: { profiles: [{ email: 'b@example.com', firstName: 'Eve\nBcc: x@y.z' }] },
+    })
     expect(injected.body.error.field).toBe('profiles.0.firstName')
     expect(Number((await h.db.knex('profile').count('* as n'))[0].n)).toBe(before)
   })
@@ -76,7 +87,10 @@ describe('API errors', () => {
   test('confirm without the start role is refused with 403 naming "Start deliveries", and nothing is sent', async () => {
     const id = await readyDelivery(h, profileIds)
     for (const role of ['prepare', 'approve', 'viewer', 'workflow', 'admin'] as const) {
-      const res = await h.api('POST', `/api/deliveries/${id}/confirm`, { as: role, body: { expectedMessages: 2 } })
+      const res = await h.api('POST', `/api/deliveries/${id}/confirm`, {
+        as: role,
+        body: { expectedMessages: 2 },
+      })
       expect(res.status).toBe(403)
       expect(res.body.error.message).toContain('"Start deliveries" role')
     }
@@ -90,7 +104,10 @@ describe('API errors', () => {
 
   test('a confirm stating a different message count is refused with 409 and nothing is sent', async () => {
     const id = await readyDelivery(h, profileIds)
-    const res = await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start', body: { expectedMessages: 3 } })
+    const res = await h.api('POST', `/api/deliveries/${id}/confirm`, {
+      as: 'start',
+      body: { expectedMessages: 3 },
+    })
     expect(res.status).toBe(409)
     expect(res.body.error).toMatchObject({ code: 'count_mismatch' })
     expect(res.body.error.message).toContain('prepared for 2')
@@ -107,23 +124,34 @@ describe('API errors', () => {
       expect({ command, status: res.status }).toEqual({ command, status: 409 })
       expect(res.body.error.message).toContain('draft')
     }
-    expect((await h.api('POST', `/api/deliveries/${id}/reject`, { as: 'approve', body: { reason: 'no' } })).status).toBe(409)
+    expect(
+      (await h.api('POST', `/api/deliveries/${id}/reject`, { as: 'approve', body: { reason: 'no' } })).status,
+    ).toBe(409)
     expect((await h.api('GET', `/api/deliveries/${id}`)).body.status).toBe('draft')
   })
 
   test('approval by the delivery’s own creator is refused when approvers must differ', async () => {
     const strict = await startHarness({ env: { HERALD_APPROVER_MUST_DIFFER: 'true' } })
     try {
-      const user = await strict.api('POST', '/api/users', { as: 'admin', body: { name: 'both', roles: ['prepare', 'approve'] } })
-      const token = (await strict.api('POST', `/api/users/${user.body.id}/tokens`, { as: 'admin', body: {} })).body.token
+      const user = await strict.api('POST', '/api/users', {
+        as: 'admin',
+        body: { name: 'both', roles: ['prepare', 'approve'] },
+      })
+      const token = (await strict.api('POST', `/api/users/${user.body.id}/tokens`, { as: 'admin', body: {} }))
+        .body.token
       const ids = await importProfiles(strict, 1)
-      const created = await strict.api('POST', '/api/deliveries', { token, body: { label: 'L', subject: 'S', text: 'T', audience: { profileIds: ids } } })
+      const created = await strict.api('POST', '/api/deliveries', {
+        token,
+        body: { label: 'L', subject: 'S', text: 'T', audience: { profileIds: ids } },
+      })
       await strict.api('POST', `/api/deliveries/${created.body.id}/prepare`, { token })
       await strict.waitForStatus(created.body.id, 'awaiting_approval')
       const own = await strict.api('POST', `/api/deliveries/${created.body.id}/approve`, { token })
       expect(own.status).toBe(403)
       expect(own.body.error.message).toMatch(/creator/)
-      expect((await strict.api('POST', `/api/deliveries/${created.body.id}/approve`, { as: 'approve' })).status).toBe(200)
+      expect(
+        (await strict.api('POST', `/api/deliveries/${created.body.id}/approve`, { as: 'approve' })).status,
+      ).toBe(200)
     } finally {
       await strict.close()
     }

@@ -1,4 +1,11 @@
-import { importProfiles, readyDelivery, receivedFor, someProfiles, startHarness, type Harness } from '../support/harness'
+import {
+  importProfiles,
+  readyDelivery,
+  receivedFor,
+  someProfiles,
+  startHarness,
+  type Harness,
+} from '../support/harness'
 
 describe('a delivery from draft to finished', () => {
   let h: Harness
@@ -34,12 +41,22 @@ describe('a delivery from draft to finished', () => {
 
     const approved = await h.api('POST', `/api/deliveries/${id}/approve`, { as: 'approve' })
     expect(approved.body).toMatchObject({ status: 'ready', approvedBy: 'approve-user' })
-    const confirmed = await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start', body: { expectedMessages: 45 } })
+    const confirmed = await h.api('POST', `/api/deliveries/${id}/confirm`, {
+      as: 'start',
+      body: { expectedMessages: 45 },
+    })
     expect(confirmed.status).toBe(200)
     expect(confirmed.body.confirmedBy).toBe('start-user')
 
     const finished = await h.waitForStatus(id, 'finished')
-    expect(finished.progress).toMatchObject({ toDeliver: 45, processed: 45, delivered: 45, failed: 0, inDoubt: 0, percent: 100 })
+    expect(finished.progress).toMatchObject({
+      toDeliver: 45,
+      processed: 45,
+      delivered: 45,
+      failed: 0,
+      inDoubt: 0,
+      percent: 100,
+    })
     expect(receivedFor(h, id).size).toBe(45)
     expect([...receivedFor(h, id).values()].every((n) => n === 1)).toBe(true)
     const message = await h.sink.parsed(h.sink.messages.find((m) => m.to.includes('user7@example.com'))!.seq)
@@ -48,7 +65,9 @@ describe('a delivery from draft to finished', () => {
     expect(message.html).toContain('Hi First7 Last7')
     expect(message.messageId).toBe(`<herald.d${id}.p${imported.body.ids[6]}@herald.localhost>`)
 
-    const logs = await h.api('GET', `/api/deliveries/${id}/sending-logs?status=sent&pageSize=10&page=2`, { as: 'viewer' })
+    const logs = await h.api('GET', `/api/deliveries/${id}/sending-logs?status=sent&pageSize=10&page=2`, {
+      as: 'viewer',
+    })
     expect(logs.body).toMatchObject({ total: 45, page: 2, pageSize: 10 })
     expect(logs.body.items).toHaveLength(10)
     expect(logs.body.items[0]).toMatchObject({ status: 'sent', attempts: 1, inDoubt: false })
@@ -62,7 +81,10 @@ describe('a delivery from draft to finished', () => {
     const id = created.body.id
     await h.api('POST', `/api/deliveries/${id}/prepare`)
     await h.waitForStatus(id, 'awaiting_approval')
-    const rejected = await h.api('POST', `/api/deliveries/${id}/reject`, { as: 'approve', body: { reason: 'wrong tone' } })
+    const rejected = await h.api('POST', `/api/deliveries/${id}/reject`, {
+      as: 'approve',
+      body: { reason: 'wrong tone' },
+    })
     expect(rejected.status).toBe(200)
     expect(rejected.body).toMatchObject({ status: 'draft', rejectionReason: 'wrong tone' })
     expect((await h.api('POST', `/api/deliveries/${id}/approve`, { as: 'approve' })).status).toBe(409)
@@ -81,7 +103,9 @@ describe('a delivery from draft to finished', () => {
     await h.api('POST', `/api/deliveries/${id}/approve`, { as: 'approve' })
     await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start', body: { expectedMessages: 2 } })
     await h.waitForStatus(id, 'finished')
-    const subjects = h.sink.messages.filter((m) => m.messageId?.startsWith(`<herald.d${id}.`)).map((m) => m.subject)
+    const subjects = h.sink.messages
+      .filter((m) => m.messageId?.startsWith(`<herald.d${id}.`))
+      .map((m) => m.subject)
     expect(subjects).toEqual(['New subject', 'New subject'])
   })
 
@@ -102,11 +126,27 @@ describe('a delivery from draft to finished', () => {
     const imported = await h.api('POST', '/api/profiles?acceptInvalidEmails=true', { body: { profiles } })
     expect(imported.status).toBe(200)
     await h.db.knex('address_status').insert([
-      { email: `deny-${stamp}@example.com`, status: 'denylisted', error_count: 0, updated_at: h.db.date(new Date()) },
-      { email: `quar-${stamp}@example.com`, status: 'quarantined', error_count: 5, updated_at: h.db.date(new Date()) },
+      {
+        email: `deny-${stamp}@example.com`,
+        status: 'denylisted',
+        error_count: 0,
+        updated_at: h.db.date(new Date()),
+      },
+      {
+        email: `quar-${stamp}@example.com`,
+        status: 'quarantined',
+        error_count: 5,
+        updated_at: h.db.date(new Date()),
+      },
     ])
     const created = await h.api('POST', '/api/deliveries', {
-      body: { label: 'Exclusions', subject: 'S', text: 'T', audience: { profileIds: imported.body.ids }, targetLimit: 3 },
+      body: {
+        label: 'Exclusions',
+        subject: 'S',
+        text: 'T',
+        audience: { profileIds: imported.body.ids },
+        targetLimit: 3,
+      },
     })
     const id = created.body.id
     await h.api('POST', `/api/deliveries/${id}/prepare`)
@@ -122,8 +162,15 @@ describe('a delivery from draft to finished', () => {
       duplicate_address: 1,
       target_limit: 1,
     })
-    const byExternal = new Map(imported.body.ids.map((pid: number, i: number) => [pid, profiles[i].externalId]))
-    const reasons = Object.fromEntries(exclusions.body.items.map((e: { profileId: number; reason: string }) => [byExternal.get(e.profileId), e.reason]))
+    const byExternal = new Map(
+      imported.body.ids.map((pid: number, i: number) => [pid, profiles[i].externalId]),
+    )
+    const reasons = Object.fromEntries(
+      exclusions.body.items.map((e: { profileId: number; reason: string }) => [
+        byExternal.get(e.profileId),
+        e.reason,
+      ]),
+    )
     expect(reasons).toEqual({
       [`${stamp}-none`]: 'no_address',
       [`${stamp}-bad`]: 'invalid_address',
@@ -133,7 +180,9 @@ describe('a delivery from draft to finished', () => {
       [`${stamp}-quar`]: 'quarantined',
       [`${stamp}-ok3`]: 'target_limit',
     })
-    const onlyQuarantined = await h.api('GET', `/api/deliveries/${id}/exclusion-logs?reason=quarantined`, { as: 'viewer' })
+    const onlyQuarantined = await h.api('GET', `/api/deliveries/${id}/exclusion-logs?reason=quarantined`, {
+      as: 'viewer',
+    })
     expect(onlyQuarantined.body.items).toHaveLength(1)
   })
 
@@ -176,7 +225,13 @@ describe('a delivery from draft to finished', () => {
   test('a delivery without approval goes from prepared to ready; a finished one can be deleted', async () => {
     const ids = await importProfiles(h, 1)
     const created = await h.api('POST', '/api/deliveries', {
-      body: { label: 'No approval', subject: 'S', text: 'T', audience: { profileIds: ids }, requireApproval: false },
+      body: {
+        label: 'No approval',
+        subject: 'S',
+        text: 'T',
+        audience: { profileIds: ids },
+        requireApproval: false,
+      },
     })
     const id = created.body.id
     await h.api('POST', `/api/deliveries/${id}/prepare`)

@@ -29,7 +29,11 @@ export interface Harness {
   worker: Worker
   /** one token per role, plus `creator` (prepare + start) and `outsider` (viewer) */
   tokens: Record<Role | 'creator', string>
-  api(method: string, url: string, options?: { as?: Role | 'creator'; body?: unknown; token?: string | null; raw?: string }): Promise<{ status: number; body: any }>
+  api(
+    method: string,
+    url: string,
+    options?: { as?: Role | 'creator'; body?: unknown; token?: string | null; raw?: string },
+  ): Promise<{ status: number; body: any }>
   /** Polls the API until the delivery has the status (or fails with the last one seen). */
   waitForStatus(deliveryId: number, status: string | string[], timeoutMs?: number): Promise<any>
   startWorker(overrides?: Partial<ActivityDeps>): Promise<Worker>
@@ -52,16 +56,20 @@ export function testDialect(): 'sqlite' | 'postgres' {
 export async function createTestDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
   if (testDialect() === 'postgres') return createPostgresDatabase()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-test-'))
-  return { url: `sqlite:${path.join(dir, 'herald.sqlite')}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) }
+  return {
+    url: `sqlite:${path.join(dir, 'herald.sqlite')}`,
+    drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
+  }
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') })
+    Runtime.install({ logger: new DefaultLogger((process.env.HERALD_TEST_LOG_LEVEL as 'WARN') ?? 'ERROR') })
     runtimeInstalled = true
   }
   const address = process.env.HERALD_TEST_TEMPORAL_ADDRESS
-  if (!address) throw new Error('HERALD_TEST_TEMPORAL_ADDRESS is unset: run the tests through jest (global setup)')
+  if (!address)
+    throw new Error('HERALD_TEST_TEMPORAL_ADDRESS is unset: run the tests through jest (global setup)')
   const database = await createTestDatabaseUrl()
   const db = await openDatabase(database.url)
   const sink = await new SmtpSink(options.sink).start()
@@ -112,7 +120,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const bearer = token === undefined ? tokens[as] : token
       if (bearer) headers.authorization = `Bearer ${bearer}`
       if (body !== undefined || raw !== undefined) headers['content-type'] = 'application/json'
-      const res = await app.request(url, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) })
+      const res = await app.request(url, {
+        method,
+        headers,
+        body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+      })
       const text = await res.text()
       let parsed: unknown = text
       try {
@@ -131,7 +143,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         if (wanted.includes(last?.status)) return last
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
-      throw new Error(`delivery ${deliveryId} did not reach ${wanted.join('/')}: ${JSON.stringify(last?.status)} (${JSON.stringify(last?.progress)})`)
+      throw new Error(
+        `delivery ${deliveryId} did not reach ${wanted.join('/')}: ${JSON.stringify(last?.status)} (${JSON.stringify(last?.progress)})`,
+      )
     },
     async startWorker(overrides = {}) {
       deps = { ...createActivityDeps(db, config), ...overrides }
@@ -177,18 +191,37 @@ export function someProfiles(count: number, extra: (i: number) => Record<string,
 }
 
 /** Imports `count` fresh profiles and returns their ids. */
-export async function importProfiles(h: Harness, count: number, extra?: (i: number) => Record<string, unknown>, prefix = 'p') {
+export async function importProfiles(
+  h: Harness,
+  count: number,
+  extra?: (i: number) => Record<string, unknown>,
+  prefix = 'p',
+) {
   const stamp = `${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
-  const profiles = someProfiles(count, extra).map((p, i) => ({ ...p, externalId: `${stamp}-${i + 1}`, email: `${stamp}-${i + 1}@example.com` }))
+  const profiles = someProfiles(count, extra).map((p, i) => ({
+    ...p,
+    externalId: `${stamp}-${i + 1}`,
+    email: `${stamp}-${i + 1}@example.com`,
+  }))
   const res = await h.api('POST', '/api/profiles', { body: { profiles } })
   if (res.status !== 200) throw new Error(`import failed: ${JSON.stringify(res.body)}`)
   return res.body.ids as number[]
 }
 
 /** A delivery to `profileIds`, prepared and approved (status ready). */
-export async function readyDelivery(h: Harness, profileIds: number[], delivery: Record<string, unknown> = {}) {
+export async function readyDelivery(
+  h: Harness,
+  profileIds: number[],
+  delivery: Record<string, unknown> = {},
+) {
   const created = await h.api('POST', '/api/deliveries', {
-    body: { label: 'Test', subject: 'Hello {{firstName}}', text: 'Hi {{firstName}}', audience: { profileIds }, ...delivery },
+    body: {
+      label: 'Test',
+      subject: 'Hello {{firstName}}',
+      text: 'Hi {{firstName}}',
+      audience: { profileIds },
+      ...delivery,
+    },
   })
   if (created.status !== 201) throw new Error(`create failed: ${JSON.stringify(created.body)}`)
   const id = created.body.id as number
@@ -203,7 +236,8 @@ export async function readyDelivery(h: Harness, profileIds: number[], delivery: 
 export function receivedFor(h: Harness, deliveryId: number): Map<string, number> {
   const counts = new Map<string, number>()
   for (const message of h.sink.messages) {
-    if (message.messageId?.startsWith(`<herald.d${deliveryId}.`)) counts.set(message.messageId, (counts.get(message.messageId) ?? 0) + 1)
+    if (message.messageId?.startsWith(`<herald.d${deliveryId}.`))
+      counts.set(message.messageId, (counts.get(message.messageId) ?? 0) + 1)
   }
   return counts
 }

@@ -3,7 +3,8 @@ import { execSync } from 'node:child_process'
 import { knex } from '@mikro-orm/knex'
 
 /** The PostgreSQL server tests use: $HERALD_TEST_POSTGRES_URL, or the local one on 127.0.0.1:5432. */
-export const postgresAdminUrl = process.env.HERALD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+export const postgresAdminUrl =
+  process.env.HERALD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
 async function reachable(): Promise<boolean> {
   const admin = knex({ client: 'pg', connection: postgresAdminUrl, pool: { min: 0, max: 1 } })
@@ -21,7 +22,10 @@ async function reachable(): Promise<boolean> {
 export async function ensurePostgres(log: (line: string) => void): Promise<void> {
   if (await reachable()) return
   log('PostgreSQL is not answering on 127.0.0.1:5432; starting the local cluster')
-  execSync('pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start', { stdio: 'inherit', shell: '/bin/bash' })
+  execSync('pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start', {
+    stdio: 'inherit',
+    shell: '/bin/bash',
+  })
   for (let i = 0; i < 30; i++) {
     if (await reachable()) return
     await new Promise((resolve) => setTimeout(resolve, 1000))

@@ -1,0 +1,108 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { bundleWorkflowCode } from '@temporalio/worker'
+import { execFileSync } from 'node:child_process'
+import { startDevServer } from '../runtime/dev-server'
+import { findTemporalCli } from '../runtime/temporal-cli'
+import { importProfiles, readyDelivery, startHarness, type Harness } from '../test/support/harness'
+
+/**
+ * Records real delivery histories into test/fixtures/histories; the replay test replays them against
+ * today's workflow code, so a change that breaks running workflows fails the build.
+ * Run `npm run record-histories` only when a history should join the set; never rewrite old ones.
+ */
+const scenarios: Record<string, (h: Harness) => Promise<number>> = {
+  async 'approved-and-sent'(h) {
+    const id = await readyDelivery(h, await importProfiles(h, 45))
+    await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start', body: { expectedMessages: 45 } })
+    await h.waitForStatus(id, 'finished')
+    return id
+  },
+  async 'rejected-edited-scheduled'(h) {
+    const ids = await importProfiles(h, 5)
+    const created = await h.api('POST', '/api/deliveries', {
+      body: { label: 'R', subject: 'S', text: 'T', audience: { profileIds: ids } },
+    })
+    const id = created.body.id
+    await h.api('POST', `/api/deliveries/${id}/prepare`)
+    await h.waitForStatus(id, 'awaiting_approval')
+    await h.api('POST', `/api/deliveries/${id}/reject`, { as: 'approve', body: { reason: 'too short' } })
+    await h.api('PATCH', `/api/deliveries/${id}`, { body: { text: 'Longer text' } })
+    await h.api('POST', `/api/deliveries/${id}/schedule`, {
+      body: { contactDate: new Date(Date.now() + 2000).toISOString() },
+    })
+    await h.api('POST', `/api/deliveries/${id}/prepare`)
+    await h.waitForStatus(id, 'awaiting_approval')
+    await h.api('POST', `/api/deliveries/${id}/approve`, { as: 'approve' })
+    await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start' })
+    await h.waitForStatus(id, 'finished')
+    return id
+  },
+  async 'paused-resumed-retried-continued'(h) {
+    const ids = await importProfiles(h, 60)
+    const soft = (await h.api('GET', `/api/profiles/${ids[5]}`)).body.email
+    let tries = 0
+    h.sink.recipientRule = (address) =>
+      address === soft && ++tries <= 1 ? { code: 451, message: 'try later' } : null
+    const id = await readyDelivery(h, ids)
+    await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start' })
+    await h.api('POST', `/api/deliveries/${id}/pause`, { as: 'start' })
+    await h.api('POST', `/api/deliveries/${id}/resume`, { as: 'start' })
+    await h.waitForStatus(id, 'finished')
+    h.sink.recipientRule = null
+    return id
+  },
+}
+
+async function record() {
+  const found = findTemporalCli(console.error)
+  if (found.kind !== 'binary') throw new Error('recording needs the Temporal CLI binary')
+  const cli = found.path
+  const server = await startDevServer({ log: console.error })
+  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') })
+  const bundlePath = path.join(os.tmpdir(), `herald-record-${process.pid}.js`)
+  fs.writeFileSync(bundlePath, bundle.code)
+  process.env.HERALD_TEST_TEMPORAL_ADDRESS = server.address
+  process.env.HERALD_TEST_WORKFLOW_BUNDLE = bundlePath
+  const h = await startHarness({
+    env: { HERALD_BATCH_SIZE: '10', HERALD_RETRY_INTERVAL: '1s' },
+    settings: { batchesPerRun: 3 },
+  })
+  const dir = path.resolve(__dirname, '../test/fixtures/histories')
+  const stamp = new Date().toISOString().slice(0, 10)
+  try {
+    for (const [name, scenario] of Object.entries(scenarios)) {
+      const id = await scenario(h)
+      const workflowId = `${h.config.temporal.workflowIdPrefix}delivery-${id}`
+      let n = 0
+      for await (const run of h.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+        // The CLI's JSON is the form the Temporal UI exports, which historyFromJSON reads back.
+        const json = execFileSync(cli, [
+          'workflow',
+          'show',
+          '--address',
+          server.address,
+          '-w',
+          workflowId,
+          '-r',
+          run.runId,
+          '-o',
+          'json',
+        ])
+        const file = path.join(dir, `${stamp}-${name}-run${++n}.json`)
+        fs.writeFileSync(file, json)
+        console.log(`recorded ${file} (${run.historyLength} events)`)
+      }
+    }
+  } finally {
+    await h.close()
+    await server.stop()
+    fs.rmSync(bundlePath, { force: true })
+  }
+}
+
+record().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
