@@ -1,0 +1,35 @@
+import { NativeConnection } from '@temporalio/worker'
+import { loadConfig } from '../config/env'
+import { temporalConnectionOptions } from '../config/temporal'
+import { openDatabase, waitForMigrations } from '../persistence/database'
+import { createHeraldWorker } from './worker'
+import { createActivityDeps } from './deps'
+
+/**
+ * A production worker: scale out with more processes on the same task queue. On SIGINT/SIGTERM the
+ * SDK stops polling and gives running batches `shutdownGraceTime` to finish their messages in flight.
+ */
+async function run() {
+  const config = loadConfig()
+  const db = await openDatabase(config.databaseUrl, { migrate: false })
+  await waitForMigrations(db, console.log)
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal))
+  const deps = createActivityDeps(db, config)
+  const bundle = process.env.HERALD_WORKFLOW_BUNDLE
+  const worker = await createHeraldWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    deps,
+    workflowBundle: bundle ? { codePath: bundle } : undefined,
+  })
+  await worker.run()
+  deps.mailer.close()
+  await connection.close()
+  await db.close()
+}
+
+run().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
