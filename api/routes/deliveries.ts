@@ -1,4 +1,4 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Right } from '../../domain/roles'
 import { logicalStatus, statusLabels, isFinal, type DeliveryStatus } from '../../domain/delivery-states'
 import { audienceProblems } from '../../domain/audience'
@@ -10,44 +10,11 @@ import { countSendingLogs, type StatusCounts } from '../../persistence/sending-l
 import { deleteDeliveryRow } from '../../persistence/deliveries'
 import * as messages from '../../workflows/messages'
 import { WorkflowNotFoundError } from '@temporalio/client'
-import { requireRight, type AppEnv } from '../auth'
+import type { AppEnv } from '../auth'
 import { badRequest, notFound } from '../errors'
 import * as s from '../schemas'
+import { allErrors as errors, guardedRoute as route, json, jsonBody } from '../openapi'
 import type { ApiContext } from '../context'
-
-const errors = {
-  400: {
-    description: 'Invalid request; the reply names the field',
-    content: { 'application/json': { schema: s.ErrorReply } },
-  },
-  401: { description: 'No valid API token', content: { 'application/json': { schema: s.ErrorReply } } },
-  403: {
-    description: 'The user lacks the role this needs',
-    content: { 'application/json': { schema: s.ErrorReply } },
-  },
-  404: { description: 'Unknown delivery', content: { 'application/json': { schema: s.ErrorReply } } },
-  409: {
-    description: 'Illegal in the delivery’s current state',
-    content: { 'application/json': { schema: s.ErrorReply } },
-  },
-}
-const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
-const jsonBody = <T extends z.ZodTypeAny>(schema: T, required = true) => ({
-  required,
-  content: { 'application/json': { schema } },
-})
-
-function route<R extends Parameters<typeof createRoute>[0]>(right: Right, action: string, config: R) {
-  return createRoute({
-    ...config,
-    security: [{ bearer: [] }],
-    'x-required-right': right,
-    middleware: [requireRight(right, action)],
-  })
-}
 
 export function contactDateFrom(
   value: string | null | undefined,

@@ -1,30 +1,11 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import type { Right } from '../../domain/roles'
-import { requireRight, type AppEnv } from '../auth'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
+import type { AppEnv } from '../auth'
 import { badRequest, notFound } from '../errors'
 import { upsertProfiles, listProfiles, getProfile } from '../../persistence/profiles'
 import { isValidEmail } from '../../domain/address'
 import * as s from '../schemas'
+import { allErrors as errorReplies, guardedRoute as route } from '../openapi'
 import type { ApiContext } from '../context'
-
-const errorReplies = Object.fromEntries(
-  ([400, 401, 403, 404] as const).map((code) => [
-    code,
-    { description: 'Error', content: { 'application/json': { schema: s.ErrorReply } } },
-  ]),
-) as Record<
-  400 | 401 | 403 | 404,
-  { description: string; content: { 'application/json': { schema: typeof s.ErrorReply } } }
->
-
-function route<R extends Parameters<typeof createRoute>[0]>(right: Right, action: string, config: R) {
-  return createRoute({
-    ...config,
-    security: [{ bearer: [] }],
-    'x-required-right': right,
-    middleware: [requireRight(right, action)],
-  })
-}
 
 export function profileRoutes(ctx: ApiContext) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: ctx.validationHook })

@@ -1,5 +1,6 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { requireRight, type AppEnv } from '../auth'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
+import type { AppEnv } from '../auth'
+import { allErrors, guardedRoute, json } from '../openapi'
 import { notFound } from '../errors'
 import type { SmtpSink } from '../../mail/smtp-sink'
 import * as s from '../schemas'
@@ -8,23 +9,14 @@ import type { ApiContext } from '../context'
 /** The embedded SMTP sink's mailbox: what Herald actually sent, as received. */
 export function sinkRoutes(ctx: ApiContext, sink: SmtpSink) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: ctx.validationHook })
-  const read = [requireRight('read', 'read the local mailbox')]
 
   app.openapi(
-    createRoute({
+    guardedRoute('read', 'read the local mailbox', {
       method: 'get',
       path: '/sink/messages',
       summary: 'Messages the local SMTP sink received (embedded default only), newest first',
-      security: [{ bearer: [] }],
-      'x-required-right': 'read',
-      middleware: read,
       request: { query: s.PageQuery },
-      responses: {
-        200: {
-          description: 'Received messages',
-          content: { 'application/json': { schema: s.page(z.record(z.string(), z.unknown())) } },
-        },
-      },
+      responses: { 200: json(s.page(z.record(z.string(), z.unknown())), 'Received messages'), ...allErrors },
     }),
     (c) => {
       const { page, pageSize } = c.req.valid('query')
@@ -35,20 +27,12 @@ export function sinkRoutes(ctx: ApiContext, sink: SmtpSink) {
   )
 
   app.openapi(
-    createRoute({
+    guardedRoute('read', 'read the local mailbox', {
       method: 'get',
       path: '/sink/messages/{id}',
       summary: 'One received message: headers, text and HTML',
-      security: [{ bearer: [] }],
-      'x-required-right': 'read',
-      middleware: read,
       request: { params: s.IdParam },
-      responses: {
-        200: {
-          description: 'The message',
-          content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } },
-        },
-      },
+      responses: { 200: json(z.record(z.string(), z.unknown()), 'The message'), ...allErrors },
     }),
     async (c) => {
       const { id } = c.req.valid('param')

@@ -1,32 +1,13 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import type { Right } from '../../domain/roles'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import { roleLabels } from '../../domain/roles'
-import { requireRight, type AppEnv } from '../auth'
+import type { AppEnv } from '../auth'
 import { conflict, notFound } from '../errors'
 import { createUser, findUser, issueToken, listUsers, revokeToken } from '../../persistence/users'
 import * as s from '../schemas'
+import { allErrors as errorReplies, guardedRoute as route } from '../openapi'
 import type { ApiContext } from '../context'
 
-const errorReplies = Object.fromEntries(
-  ([400, 401, 403, 404, 409] as const).map((code) => [
-    code,
-    { description: 'Error', content: { 'application/json': { schema: s.ErrorReply } } },
-  ]),
-) as Record<
-  400 | 401 | 403 | 404 | 409,
-  { description: string; content: { 'application/json': { schema: typeof s.ErrorReply } } }
->
-
 const User = z.object({ id: z.number(), name: z.string(), roles: z.array(z.string()) }).openapi('User')
-
-function route<R extends Parameters<typeof createRoute>[0]>(right: Right, action: string, config: R) {
-  return createRoute({
-    ...config,
-    security: [{ bearer: [] }],
-    'x-required-right': right,
-    middleware: [requireRight(right, action)],
-  })
-}
 
 export function userRoutes(ctx: ApiContext) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: ctx.validationHook })

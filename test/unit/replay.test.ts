@@ -1,12 +1,14 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { Worker } from '@temporalio/worker'
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker'
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils'
 
 /**
  * Determinism guard: histories recorded from real deliveries (scripts/record-histories.ts) must replay
  * against today's workflow code; a change that would break running workflows fails here.
  */
+Runtime.install({ logger: new DefaultLogger('WARN') })
+
 const dir = path.resolve(__dirname, '../fixtures/histories')
 const files = fs.readdirSync(dir).filter((name) => name.endsWith('.json'))
 
