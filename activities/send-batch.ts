@@ -89,17 +89,17 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
   let transportError: Error | null = null
   const queue = [...recipients]
   const progress = () => ({ ...result, total: recipients.length, remaining: queue.length })
-  const heartbeat = setInterval(() => ctx.heartbeat(progress()), 500)
+  const heartbeat = setInterval(() => ctx.heartbeat(progress()), 200)
 
-  const sendOne = async (recipient: Recipient): Promise<void> => {
+  /** Sends one claimed message; null when its fate is unknown (the row stays claimed: in doubt). */
+  const deliver = async (recipient: Recipient): Promise<SendResult | null> => {
     const inDoubt = recipient.status === 'sending'
-    if (!(await writer.claim(recipient.id, inDoubt))) return
     if (inDoubt) result.inDoubt++
     if (inDoubt && content.guarantee === 'at_most_once') {
-      return writer.record(recipient.id, {
+      return {
         kind: 'in_doubt',
         reason: 'in flight when a worker or the database was lost; not resent (at-most-once)',
-      })
+      }
     }
     let outcome
     try {
@@ -112,28 +112,53 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
     }
     const record = resultOf(outcome, input, deps.clock())
     if (!record) {
-      // In doubt: the row stays claimed, and the batch's next attempt decides.
       transportError = new Error(
         `SMTP connection lost while sending: ${outcome.kind === 'unknown' ? outcome.reason : ''}`,
       )
-      return
+      return null
     }
-    if (record.kind === 'released')
+    if (record.kind === 'released') {
       transportError = new Error(`SMTP server unreachable: ${'reason' in outcome ? outcome.reason : ''}`)
-    else tally(result, record)
-    await writer.record(recipient.id, record)
+    } else tally(result, record)
+    return record
   }
 
-  const lane = async (): Promise<void> => {
-    while (!cancelled && !transportError && queue.length) {
-      const recipient = queue.shift()!
-      await deps.mailer.withPermit(async () => {
-        await deps.rateLimiter.take()
-        if (cancelled || transportError) return queue.unshift(recipient)
-        await sendOne(recipient)
-      })
-    }
+  const next = () => (cancelled || transportError ? undefined : queue.shift())
+  const claim = async (recipient: Recipient) => {
+    await deps.rateLimiter.take()
+    return writer.claim(recipient.id, recipient.status === 'sending')
   }
+
+  /**
+   * A lane holds one of the worker's SMTP permits and at most one unrecorded row: it claims a message,
+   * sends it, then records it together with the claim of its next one (one commit per message).
+   */
+  const lane = () =>
+    deps.mailer.withPermit(async () => {
+      let recipient = next()
+      let claimed = recipient ? await claim(recipient) : false
+      while (recipient) {
+        if (!claimed) {
+          recipient = next()
+          claimed = recipient ? await claim(recipient) : false
+          continue
+        }
+        const record = await deliver(recipient)
+        if (!record) return
+        const following = next()
+        if (following && !deps.rateLimiter.limited) {
+          claimed = await writer.settle(recipient.id, record, {
+            id: following.id,
+            takeover: following.status === 'sending',
+          })
+        } else {
+          // A slot may be a while away: record now rather than hold the row unrecorded meanwhile.
+          await writer.record(recipient.id, record)
+          claimed = following ? await claim(following) : false
+        }
+        recipient = following
+      }
+    })
 
   try {
     const lanes = await Promise.allSettled(Array.from({ length: deps.mailer.poolSize }, lane))

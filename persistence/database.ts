@@ -98,11 +98,15 @@ export async function openDatabase(
 }
 
 /** For processes that must not migrate (workers): wait until the API has applied every migration. */
-export async function waitForMigrations(db: Database, log: (line: string) => void = () => undefined): Promise<void> {
+export async function waitForMigrations(
+  db: Database,
+  log: (line: string) => void = () => undefined,
+): Promise<void> {
   for (let waited = 0; ; waited += 2) {
     const pending = await db.orm.getMigrator().getPendingMigrations()
     if (pending.length === 0) return
-    if (waited % 30 === 0) log(`waiting for ${pending.length} database migration(s) to be applied by the API…`)
+    if (waited % 30 === 0)
+      log(`waiting for ${pending.length} database migration(s) to be applied by the API…`)
     await new Promise((resolve) => setTimeout(resolve, 2000))
   }
 }

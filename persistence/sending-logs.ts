@@ -1,5 +1,5 @@
-import type { Knex } from '@mikro-orm/knex'
 import type { Database } from './database'
+import { settleStatement, type SettleStatement } from './log-statements'
 import type { FailureType, SendingStatus } from '../domain/sending'
 
 /** A sending log joined with what personalisation needs from its profile. */
@@ -81,85 +81,89 @@ export type SendResult =
   /** at-most-once: an in-doubt message is left unsent and final */
   | { kind: 'in_doubt'; reason: string }
 
-type Operation =
-  | {
-      kind: 'claim'
-      id: number
-      takeover: boolean
-      done: (claimed: boolean) => void
-      fail: (e: Error) => void
-    }
-  | { kind: 'result'; id: number; result: SendResult; done: () => void; fail: (e: Error) => void }
-
 /**
- * Writes claims and results of one activity attempt, many lanes at a time, in as few transactions as
- * load allows (group commit): lanes queue operations while a transaction is in progress and the next
- * transaction takes them all. A lane sends a message only after its claim is committed, and a claim is
- * released only by a committed result, so rows marked `sending` are exactly the messages in flight.
- * After a failed transaction the writer refuses everything: the attempt must end and be retried.
+ * Writes the claims and results of one activity attempt. A lane sends a message only after its claim
+ * is committed, and gives it up only by a committed result, so rows marked `sending` are exactly the
+ * messages in flight. The common step — this message sent, claim the next — is one prepared statement;
+ * failures and in-doubt takeovers, which are rare, go through knex. After a failed write the writer
+ * refuses everything: the attempt must end and be retried.
  */
 export class SendingLogWriter {
-  private queue: Operation[] = []
-  private flushing: Promise<void> | null = null
   private broken: Error | null = null
+  private readonly settleStatement: SettleStatement
 
   constructor(
     private readonly db: Database,
     /** Identifies this activity attempt; results only apply to rows it still holds. */
     private readonly claimToken: string,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.settleStatement = settleStatement(db)
+  }
 
   /** Marks a row `sending` for this attempt; false when another attempt already holds or finished it. */
   claim(id: number, takeover = false): Promise<boolean> {
-    return new Promise((done, fail) => this.enqueue({ kind: 'claim', id, takeover, done, fail }))
+    if (takeover) return this.guard(() => this.takeOver(id))
+    return this.guard(() =>
+      this.settleStatement.run({ now: this.clock(), token: this.claimToken, sentId: null, claimId: id }),
+    )
   }
 
   record(id: number, result: SendResult): Promise<void> {
-    return new Promise((done, fail) => this.enqueue({ kind: 'result', id, result, done, fail }))
-  }
-
-  private enqueue(op: Operation): void {
-    if (this.broken) return op.fail(this.broken)
-    this.queue.push(op)
-    if (!this.flushing) this.flushing = this.flushLoop()
-  }
-
-  private async flushLoop(): Promise<void> {
-    while (this.queue.length > 0) {
-      const ops = this.queue
-      this.queue = []
-      try {
-        const claimed = await this.db.knex.transaction((trx) => this.apply(trx, ops))
-        for (const op of ops) {
-          if (op.kind === 'claim') op.done(claimed.has(op.id))
-          else op.done()
-        }
-      } catch (err) {
-        this.broken = err as Error
-        for (const op of [...ops, ...this.queue]) op.fail(this.broken)
-        this.queue = []
-      }
+    if (result.kind === 'sent') {
+      return this.guard(async () => {
+        await this.settleStatement.run({
+          now: this.clock(),
+          token: this.claimToken,
+          sentId: id,
+          claimId: null,
+        })
+      })
     }
-    this.flushing = null
+    return this.guard(() => this.recordOther(id, result))
   }
 
-  private async apply(trx: Knex.Transaction, ops: Operation[]): Promise<Set<number>> {
+  /**
+   * Records one message and claims the lane's next one in the same commit: a lane waits for the
+   * database once per message, and still never holds more than one unrecorded row.
+   */
+  async settle(id: number, result: SendResult, next?: { id: number; takeover: boolean }): Promise<boolean> {
+    if (result.kind !== 'sent' || !next || next.takeover) {
+      await this.record(id, result)
+      return next ? this.claim(next.id, next.takeover) : false
+    }
+    return this.guard(() =>
+      this.settleStatement.run({ now: this.clock(), token: this.claimToken, sentId: id, claimId: next.id }),
+    )
+  }
+
+  private async guard<T>(write: () => Promise<T>): Promise<T> {
+    if (this.broken) throw this.broken
+    try {
+      return await write()
+    } catch (err) {
+      this.broken = err as Error
+      throw err
+    }
+  }
+
+  /** A row left `sending` by an attempt that died: this attempt takes it over, marked in doubt. */
+  private async takeOver(id: number): Promise<boolean> {
+    const changed = await this.db
+      .knex('sending_log')
+      .where('id', id)
+      .where('status', 'sending')
+      .andWhere((q) => q.whereNull('claim').orWhereNot('claim', this.claimToken))
+      .update({ claim: this.claimToken, in_doubt: true, updated_at: this.db.date(this.clock()) })
+    return changed === 1
+  }
+
+  private async recordOther(id: number, r: Exclude<SendResult, { kind: 'sent' }>): Promise<void> {
     const now = this.db.date(this.clock())
-    const mine = () => trx('sending_log').where('claim', this.claimToken)
-    const finished = { claim: null, updated_at: now, attempts: trx.raw('attempts + 1') }
-
-    const sent = ops.filter((op) => op.kind === 'result' && op.result.kind === 'sent').map((op) => op.id)
-    if (sent.length) {
-      await mine()
-        .whereIn('id', sent)
-        .update({ ...finished, status: 'sent', sent_at: now, failure_type: null, failure_reason: null })
-    }
-    for (const op of ops) {
-      if (op.kind !== 'result' || op.result.kind === 'sent') continue
-      const r = op.result
-      const row = mine().where('id', op.id)
-      if (r.kind === 'failed') {
+    const row = this.db.knex('sending_log').where({ id, claim: this.claimToken })
+    const finished = { claim: null, updated_at: now, attempts: this.db.knex.raw('attempts + 1') }
+    switch (r.kind) {
+      case 'failed':
         await row.update({
           ...finished,
           status: 'failed',
@@ -167,7 +171,8 @@ export class SendingLogWriter {
           failure_reason: r.reason,
           smtp_code: r.smtpCode,
         })
-      } else if (r.kind === 'retry') {
+        break
+      case 'retry':
         await row.update({
           ...finished,
           status: 'retry',
@@ -176,9 +181,11 @@ export class SendingLogWriter {
           smtp_code: r.smtpCode,
           next_retry_at: this.db.date(r.nextRetryAt),
         })
-      } else if (r.kind === 'released') {
+        break
+      case 'released':
         await row.update({ status: 'pending', claim: null, updated_at: now })
-      } else {
+        break
+      case 'in_doubt':
         await row.update({
           ...finished,
           status: 'in_doubt',
@@ -186,28 +193,7 @@ export class SendingLogWriter {
           failure_type: 'ignored',
           failure_reason: r.reason,
         })
-      }
     }
-
-    const claimed = new Set<number>()
-    const fresh = ops.filter((op) => op.kind === 'claim' && !op.takeover).map((op) => op.id)
-    if (fresh.length) {
-      const rows: { id: number }[] = await trx('sending_log')
-        .whereIn('id', fresh)
-        .whereIn('status', ['pending', 'retry'])
-        .update({ status: 'sending', claim: this.claimToken, updated_at: now }, ['id'])
-      rows.forEach((row) => claimed.add(Number(row.id)))
-    }
-    const takeovers = ops.filter((op) => op.kind === 'claim' && op.takeover).map((op) => op.id)
-    if (takeovers.length) {
-      const rows: { id: number }[] = await trx('sending_log')
-        .whereIn('id', takeovers)
-        .where('status', 'sending')
-        .andWhere((q) => q.whereNull('claim').orWhereNot('claim', this.claimToken))
-        .update({ claim: this.claimToken, in_doubt: true, updated_at: now }, ['id'])
-      rows.forEach((row) => claimed.add(Number(row.id)))
-    }
-    return claimed
   }
 }
 

@@ -23,8 +23,8 @@ export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<
     ...workflows,
     activities: createActivities(options.deps),
     // Heartbeats carry cancellations (pause, stop) to a batch: send them often enough to act within one batch.
-    maxHeartbeatThrottleInterval: '1s',
-    defaultHeartbeatThrottleInterval: '1s',
+    maxHeartbeatThrottleInterval: '300ms',
+    defaultHeartbeatThrottleInterval: '300ms',
     maxConcurrentActivityTaskExecutions: 20,
     // Let a batch finish its messages in flight on SIGTERM before the worker goes.
     shutdownGraceTime: '30s',

@@ -10,7 +10,7 @@ import {
 /** A rate limit keeps the send slow enough to act in the middle of it. */
 describe('pause, resume and stop', () => {
   let h: Harness
-  const batchSize = 10
+  const batchSize = 20
   beforeAll(async () => {
     h = await startHarness({ env: { HERALD_RATE_LIMIT: '25', HERALD_BATCH_SIZE: String(batchSize) } })
   })

@@ -1,0 +1,97 @@
+import nodemailer from 'nodemailer'
+import { composeMessage } from '../mail/compose'
+import { importProfiles, readyDelivery, startHarness } from '../test/support/harness'
+import { SinkProcess } from './lib'
+
+export interface ThroughputResult {
+  messages: number
+  poolSize: number
+  database: string
+  baselineMs: number
+  heraldMs: number
+  baselinePerSecond: number
+  heraldPerSecond: number
+  ratio: number
+  distinct: number
+  duplicates: number
+  logsFinal: boolean
+}
+
+const content = {
+  subject: 'Hello {{firstName}}',
+  text: 'Hi {{firstName}} {{lastName}}, your plan is {{attributes.plan}}.',
+  html: '<p>Hi <b>{{firstName}} {{lastName}}</b>, your plan is {{attributes.plan}}.</p>',
+}
+
+/**
+ * P1: Herald from confirm until every sending log is final, against plain nodemailer with the same pool
+ * sending the same messages to the same sink (a separate process).
+ */
+export async function sendThroughput(messages: number, database: 'sqlite' | 'postgres', poolSize = 5): Promise<ThroughputResult> {
+  process.env.HERALD_TEST_DB = database
+  const sink = await SinkProcess.start()
+  const h = await startHarness({
+    env: { SMTP_URL: sink.url, SMTP_POOL_SIZE: String(poolSize), HERALD_BATCH_SIZE: '500', HERALD_VALIDITY: '1h' },
+    settings: { batchesPerRun: 500 },
+  })
+  try {
+    const ids: number[] = []
+    for (let i = 0; i < messages; i += 5000) {
+      ids.push(...(await importProfiles(h, Math.min(5000, messages - i), (n) => ({ attributes: { plan: n % 2 ? 'pro' : 'free' } }))))
+    }
+    // Baseline: the same messages, composed the same way, through a plain nodemailer pool.
+    const rows: { id: number; email: string; first_name: string; last_name: string; attributes: unknown }[] = await h.db
+      .knex('profile')
+      .select('id', 'email', 'first_name', 'last_name', 'attributes')
+      .orderBy('id')
+    const wanted = new Set(ids)
+    const recipients = rows.filter((r) => wanted.has(r.id))
+    const transport = nodemailer.createTransport({ pool: true, maxConnections: poolSize, maxMessages: Infinity, url: sink.url } as never)
+    const baselineStart = performance.now()
+    await Promise.all(
+      recipients.map((r) =>
+        transport.sendMail(
+          composeMessage(
+            { deliveryId: 0, from: h.config.smtp.from, ...content },
+            {
+              profileId: r.id,
+              email: r.email,
+              firstName: r.first_name,
+              lastName: r.last_name,
+              timeZone: null,
+              attributes: typeof r.attributes === 'string' ? JSON.parse(r.attributes) : (r.attributes as Record<string, unknown>),
+            },
+            h.config.smtp.messageIdDomain,
+          ),
+        ),
+      ),
+    )
+    const baselineMs = performance.now() - baselineStart
+    transport.close()
+    await sink.waitForTotal(messages)
+    await sink.reset()
+
+    const id = await readyDelivery(h, ids, content)
+    const heraldStart = performance.now()
+    await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start', body: { expectedMessages: messages } })
+    const finished = await h.waitForStatus(id, 'finished', 1_800_000)
+    const heraldMs = performance.now() - heraldStart
+    const counts = await sink.counts()
+    return {
+      messages,
+      poolSize,
+      database,
+      baselineMs: Math.round(baselineMs),
+      heraldMs: Math.round(heraldMs),
+      baselinePerSecond: Math.round((messages / baselineMs) * 1000),
+      heraldPerSecond: Math.round((messages / heraldMs) * 1000),
+      ratio: Math.round((baselineMs / heraldMs) * 100) / 100,
+      distinct: counts.distinct,
+      duplicates: counts.duplicates,
+      logsFinal: finished.progress.processed === messages && finished.progress.delivered === messages,
+    }
+  } finally {
+    await h.close()
+    sink.stop()
+  }
+}
