@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common'
 import type { Database } from '../persistence/database'
 import { loadBatch, SendingLogWriter, type Recipient, type SendResult } from '../persistence/sending-logs'
 import { classifySmtpError, type DeliveryGuarantee, type SmtpErrorLike } from '../domain/sending'
+import type { SendMailOptions } from 'nodemailer'
 import { composeMessage, type MessageContent } from '../mail/compose'
 import type { Mailer } from '../mail/transport'
 import type { SendRateLimiter } from '../mail/rate-limiter'
@@ -49,7 +50,7 @@ async function loadContent(deps: SendDeps, deliveryId: number): Promise<BatchCon
     throw ApplicationFailure.nonRetryable(`delivery ${deliveryId} no longer exists`, 'DeliveryNotFound')
   const from = row.from_email
     ? row.from_name
-      ? { name: row.from_name, address: row.from_email }
+      ? `"${String(row.from_name).replace(/["\\\r\n]/g, '')}" <${row.from_email}>`
       : row.from_email
     : deps.defaultFrom
   return {
@@ -57,7 +58,7 @@ async function loadContent(deps: SendDeps, deliveryId: number): Promise<BatchCon
     subject: row.subject,
     html: row.html,
     text: row.text,
-    from: typeof from === 'string' ? from : `"${from.name.replace(/["\r\n]/g, '')}" <${from.address}>`,
+    from,
     guarantee: row.guarantee,
   }
 }
@@ -91,11 +92,26 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
   const progress = () => ({ ...result, total: recipients.length, remaining: queue.length })
   const heartbeat = setInterval(() => ctx.heartbeat(progress()), 200)
 
-  /** Sends one claimed message; null when its fate is unknown (the row stays claimed: in doubt). */
-  const deliver = async (recipient: Recipient): Promise<SendResult | null> => {
+  /**
+   * Sends one message whose claim is on its way to the database (`claim`): the SMTP envelope and body go
+   * out meanwhile, and the final "." that commits the message waits for the claim (see gatedMessage).
+   * Returns what to record; `skip` when the row was not ours; null when its fate is unknown (the row
+   * stays claimed: in doubt). A failed database write is thrown: the attempt ends, nothing unclaimed left.
+   */
+  const deliver = async (
+    recipient: Recipient,
+    claim: Promise<boolean>,
+  ): Promise<SendResult | 'skip' | null> => {
+    const claimed = claim.then(
+      (ok) => ({ ok }),
+      (error: Error) => ({ error }),
+    )
     const inDoubt = recipient.status === 'sending'
-    if (inDoubt) result.inDoubt++
     if (inDoubt && content.guarantee === 'at_most_once') {
+      const verdict = await claimed
+      if ('error' in verdict) throw verdict.error
+      if (!verdict.ok) return 'skip'
+      result.inDoubt++
       return {
         kind: 'in_doubt',
         reason: 'in flight when a worker or the database was lost; not resent (at-most-once)',
@@ -103,13 +119,18 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
     }
     let outcome
     try {
-      const info = await deps.mailer.transporter.sendMail(
-        composeMessage(content, recipient, deps.messageIdDomain),
-      )
+      const info = await deps.mailer.transporter.sendMail({
+        ...composeMessage(content, recipient, deps.messageIdDomain),
+        deliveryGate: claim,
+      } as SendMailOptions)
       outcome = { kind: 'accepted' as const, response: String(info.response ?? '') }
     } catch (err) {
       outcome = classifySmtpError(err as SmtpErrorLike)
     }
+    const verdict = await claimed
+    if ('error' in verdict) throw verdict.error
+    if (!verdict.ok) return 'skip'
+    if (inDoubt) result.inDoubt++
     const record = resultOf(outcome, input, deps.clock())
     if (!record) {
       transportError = new Error(
@@ -130,31 +151,32 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
   }
 
   /**
-   * A lane holds one of the worker's SMTP permits and at most one unrecorded row: it claims a message,
-   * sends it, then records it together with the claim of its next one (one commit per message).
+   * A lane holds one of the worker's SMTP permits. When a message is answered, one statement records it
+   * and claims the lane's next message, while that next message's SMTP exchange already begins: the
+   * database write overlaps the transfer instead of idling the connection. A lane thus holds at most two
+   * unrecorded rows, and at most one of them can have reached the server.
    */
   const lane = () =>
     deps.mailer.withPermit(async () => {
       let recipient = next()
-      let claimed = recipient ? await claim(recipient) : false
+      let claimed: Promise<boolean> = recipient ? claim(recipient) : Promise.resolve(false)
       while (recipient) {
-        if (!claimed) {
-          recipient = next()
-          claimed = recipient ? await claim(recipient) : false
-          continue
-        }
-        const record = await deliver(recipient)
-        if (!record) return
+        const record = await deliver(recipient, claimed)
+        if (record === null) return
         const following = next()
-        if (following && !deps.rateLimiter.limited) {
-          claimed = await writer.settle(recipient.id, record, {
-            id: following.id,
-            takeover: following.status === 'sending',
-          })
+        if (record === 'skip') {
+          claimed = following ? claim(following) : Promise.resolve(false)
+        } else if (
+          following &&
+          following.status !== 'sending' &&
+          record.kind === 'sent' &&
+          !deps.rateLimiter.limited
+        ) {
+          claimed = writer.settle(recipient.id, record, { id: following.id, takeover: false })
         } else {
-          // A slot may be a while away: record now rather than hold the row unrecorded meanwhile.
+          // A rate-limit slot may be a while away: record now rather than hold the row unrecorded.
           await writer.record(recipient.id, record)
-          claimed = following ? await claim(following) : false
+          claimed = following ? claim(following) : Promise.resolve(false)
         }
         recipient = following
       }

@@ -12,6 +12,9 @@ export interface ThroughputResult {
   baselinePerSecond: number
   heraldPerSecond: number
   ratio: number
+  /** CPU of this process (worker + API + baseline client) per message, in µs: what limits a 2-core box */
+  baselineCpuUsPerMessage: number
+  heraldCpuUsPerMessage: number
   distinct: number
   duplicates: number
   logsFinal: boolean
@@ -27,7 +30,12 @@ const content = {
  * P1: Herald from confirm until every sending log is final, against plain nodemailer with the same pool
  * sending the same messages to the same sink (a separate process).
  */
-export async function sendThroughput(messages: number, database: 'sqlite' | 'postgres', poolSize = 5): Promise<ThroughputResult> {
+export async function sendThroughput(
+  messages: number,
+  database: 'sqlite' | 'postgres',
+  poolSize = 5,
+  skipBaseline = false,
+): Promise<ThroughputResult> {
   process.env.HERALD_TEST_DB = database
   const sink = await SinkProcess.start()
   const h = await startHarness({
@@ -45,8 +53,9 @@ export async function sendThroughput(messages: number, database: 'sqlite' | 'pos
       .select('id', 'email', 'first_name', 'last_name', 'attributes')
       .orderBy('id')
     const wanted = new Set(ids)
-    const recipients = rows.filter((r) => wanted.has(r.id))
+    const recipients = rows.filter((r) => wanted.has(r.id)).slice(0, skipBaseline ? 0 : undefined)
     const transport = nodemailer.createTransport({ pool: true, maxConnections: poolSize, maxMessages: Infinity, url: sink.url } as never)
+    const baselineCpu = process.cpuUsage()
     const baselineStart = performance.now()
     await Promise.all(
       recipients.map((r) =>
@@ -67,15 +76,18 @@ export async function sendThroughput(messages: number, database: 'sqlite' | 'pos
       ),
     )
     const baselineMs = performance.now() - baselineStart
+    const baselineCpuUs = cpuSince(baselineCpu)
     transport.close()
-    await sink.waitForTotal(messages)
+    if (!skipBaseline) await sink.waitForTotal(messages)
     await sink.reset()
 
     const id = await readyDelivery(h, ids, content)
+    const heraldCpu = process.cpuUsage()
     const heraldStart = performance.now()
     await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start', body: { expectedMessages: messages } })
     const finished = await h.waitForStatus(id, 'finished', 1_800_000)
     const heraldMs = performance.now() - heraldStart
+    const heraldCpuUs = cpuSince(heraldCpu)
     const counts = await sink.counts()
     return {
       messages,
@@ -86,6 +98,8 @@ export async function sendThroughput(messages: number, database: 'sqlite' | 'pos
       baselinePerSecond: Math.round((messages / baselineMs) * 1000),
       heraldPerSecond: Math.round((messages / heraldMs) * 1000),
       ratio: Math.round((baselineMs / heraldMs) * 100) / 100,
+      baselineCpuUsPerMessage: Math.round(baselineCpuUs / messages),
+      heraldCpuUsPerMessage: Math.round(heraldCpuUs / messages),
       distinct: counts.distinct,
       duplicates: counts.duplicates,
       logsFinal: finished.progress.processed === messages && finished.progress.delivered === messages,
@@ -94,4 +108,9 @@ export async function sendThroughput(messages: number, database: 'sqlite' | 'pos
     await h.close()
     sink.stop()
   }
+}
+
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start)
+  return used.user + used.system
 }

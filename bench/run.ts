@@ -22,12 +22,13 @@ async function run() {
     if (!only || only.includes('P1')) {
       const rows = []
       for (const database of databases) {
-        const r = await sendThroughput(messages, database)
+        const r = await sendThroughput(messages, database, 5, process.argv.includes('--herald-only'))
         rows.push(r)
         console.log(
           `P1 send throughput (${database}, ${r.messages} messages, pool ${r.poolSize}): Herald ${r.heraldPerSecond}/s ` +
             `vs nodemailer ${r.baselinePerSecond}/s → ratio ${r.ratio} (goal ≥ 0.85); ` +
-            `distinct ${r.distinct}, duplicates ${r.duplicates}, logs final ${r.logsFinal}`,
+            `distinct ${r.distinct}, duplicates ${r.duplicates}, logs final ${r.logsFinal}; ` +
+            `CPU µs/message Herald ${r.heraldCpuUsPerMessage} vs ${r.baselineCpuUsPerMessage}`,
         )
       }
       results.P1 = rows

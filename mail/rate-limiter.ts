@@ -14,7 +14,9 @@ export class SendRateLimiter {
     private readonly reserve: (count: number, intervalMs: number, now: number) => Promise<number>,
     private readonly now: () => number = Date.now,
   ) {
-    this.intervalMs = perSecond > 0 ? 1000 / perSecond : 0
+    // Aim 3 % under the limit: a message leaves its slot after a database write and an SMTP exchange
+    // whose duration varies, and that jitter must not push any one second over the limit.
+    this.intervalMs = perSecond > 0 ? 1000 / (perSecond * 0.97) : 0
     this.chunk = Math.max(1, Math.ceil(perSecond / 10))
   }
 

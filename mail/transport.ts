@@ -1,5 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer'
 import type SMTPPool from 'nodemailer/lib/smtp-pool'
+import { DeliveryGate } from './gated-stream'
 
 /**
  * The worker's one SMTP pool, and the permits that keep the messages in flight — claimed in the
@@ -31,6 +32,12 @@ export function createMailer(smtpUrl: string, poolSize: number): Mailer {
     greetingTimeout: 10_000,
     socketTimeout: 60_000,
   } as SMTPPool.Options)
+  // A message given a `deliveryGate` (see DeliveryGate) is committed to the server only once it opens.
+  transporter.use('stream', (mail, done) => {
+    const gate = (mail.data as { deliveryGate?: Promise<boolean> }).deliveryGate
+    if (gate) mail.message.transform(() => new DeliveryGate(gate))
+    done()
+  })
   return { transporter, poolSize, withPermit: semaphore(poolSize), close: () => transporter.close() }
 }
 
