@@ -49,7 +49,8 @@ export function classifySmtpError(err: SmtpErrorLike): SmtpOutcome {
   const reason = (err.response || err.message || err.code || 'unknown SMTP error').slice(0, 500)
   const code = err.responseCode
   const refusedAtConnect = err.command === 'CONN' && (Boolean(code) || connectFailure.test(err.message ?? ''))
-  if ((err.code && beforeTransactionCodes.includes(err.code)) || refusedAtConnect) {
+  // 421: the server is closing the channel — a negative reply about the service, not the recipient.
+  if ((err.code && beforeTransactionCodes.includes(err.code)) || refusedAtConnect || code === 421) {
     return { kind: 'unreachable', reason }
   }
   if (code && code >= 500) return { kind: 'hard', code, reason }

@@ -51,6 +51,7 @@ export class SmtpSink {
   private server: SMTPServer | null = null
   private readonly sockets = new Set<Socket>()
   private boundPort = 0
+  private refusing = false
   private waiters: { check: () => boolean; resolve: () => void }[] = []
   recipientRule: RecipientRule | null
   dataRule: DataRule | null
@@ -76,6 +77,12 @@ export class SmtpSink {
       logger: false,
       maxClients: 1000,
       size: 50 * 1024 * 1024,
+      onMailFrom: (_address, _session, callback) =>
+        callback(
+          this.refusing
+            ? Object.assign(new Error('4.3.2 service not available, closing channel'), { responseCode: 421 })
+            : null,
+        ),
       onRcptTo: (address, _session, callback) => this.onRcptTo(address, callback),
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = []
@@ -118,10 +125,19 @@ export class SmtpSink {
     await closed
   }
 
-  /** Refuses every connection for `ms`, then listens again on the same port. */
+  /**
+   * Like a relay going down for `ms`: stops listening (new connections are refused) and answers 421
+   * to the next transaction on connections already open, letting the ones in progress finish; then
+   * listens again on the same port.
+   */
   async refuseConnectionsFor(ms: number): Promise<void> {
-    await this.stop()
+    const server = this.server
+    if (!server) return
+    this.server = null
+    this.refusing = true
+    server.server.close()
     await new Promise((resolve) => setTimeout(resolve, ms))
+    this.refusing = false
     await this.start()
   }
 

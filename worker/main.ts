@@ -1,4 +1,4 @@
-import { NativeConnection } from '@temporalio/worker'
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker'
 import { loadConfig } from '../config/env'
 import { temporalConnectionOptions } from '../config/temporal'
 import { openDatabase, waitForMigrations } from '../persistence/database'
@@ -10,6 +10,7 @@ import { createActivityDeps } from './deps'
  * SDK stops polling and gives running batches `shutdownGraceTime` to finish their messages in flight.
  */
 async function run() {
+  Runtime.install({ logger: new DefaultLogger((process.env.HERALD_LOG_LEVEL as LogLevel) ?? 'INFO') })
   const config = loadConfig()
   const db = await openDatabase(config.databaseUrl, { migrate: false })
   await waitForMigrations(db, console.log)

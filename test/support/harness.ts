@@ -22,6 +22,7 @@ import { createPostgresDatabase } from './postgres'
  */
 export interface Harness {
   db: Database
+  databaseUrl: string
   sink: SmtpSink
   client: Client
   app: HeraldApp
@@ -45,6 +46,8 @@ export interface HarnessOptions {
   settings?: Partial<DeliverySettings>
   env?: Record<string, string>
   sink?: SmtpSinkOptions
+  /** false: no worker in this process (fault tests run workers as processes of their own) */
+  inProcessWorker?: boolean
 }
 
 let runtimeInstalled = false
@@ -106,6 +109,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   const harness: Harness = {
     db,
+    databaseUrl: database.url,
     sink,
     client,
     app,
@@ -175,7 +179,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await database.drop()
     },
   }
-  await harness.startWorker()
+  if (options.inProcessWorker ?? true) await harness.startWorker()
   return harness
 }
 
