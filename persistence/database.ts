@@ -5,6 +5,7 @@ import { BetterSqliteDriver } from '@mikro-orm/better-sqlite'
 import { PostgreSqlDriver } from '@mikro-orm/postgresql'
 import { Migrator } from '@mikro-orm/migrations'
 import { entities } from './entities'
+import { trackingEntities } from './tracking-entities'
 import { migrations } from './migrations'
 
 export type Dialect = 'sqlite' | 'postgresql'
@@ -40,7 +41,7 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
 
 function ormOptions(location: DatabaseLocation, debug: boolean): Options<AbstractSqlDriver> {
   const common = {
-    entities,
+    entities: [...entities, ...trackingEntities],
     debug,
     allowGlobalContext: false,
     forceUtcTimezone: true,
@@ -98,11 +99,15 @@ export async function openDatabase(
 }
 
 /** For processes that must not migrate (workers): wait until the API has applied every migration. */
-export async function waitForMigrations(db: Database, log: (line: string) => void = () => undefined): Promise<void> {
+export async function waitForMigrations(
+  db: Database,
+  log: (line: string) => void = () => undefined,
+): Promise<void> {
   for (let waited = 0; ; waited += 2) {
     const pending = await db.orm.getMigrator().getPendingMigrations()
     if (pending.length === 0) return
-    if (waited % 30 === 0) log(`waiting for ${pending.length} database migration(s) to be applied by the API…`)
+    if (waited % 30 === 0)
+      log(`waiting for ${pending.length} database migration(s) to be applied by the API…`)
     await new Promise((resolve) => setTimeout(resolve, 2000))
   }
 }
