@@ -7,6 +7,10 @@ import { composeMessage, type MessageContent } from '../mail/compose'
 import type { Mailer } from '../mail/transport'
 import type { SendRateLimiter } from '../mail/rate-limiter'
 import { setSendError } from '../persistence/deliveries'
+import { applyAddressEvents, clearErroneous } from '../persistence/address-status'
+import type { QuarantineRules } from '../domain/quarantine'
+import { compileTrackedHtml } from '../domain/tracked-links'
+import { TrackingUrls } from '../mail/tracking-urls'
 
 export interface SendBatchInput {
   deliveryId: number
@@ -33,6 +37,10 @@ export interface SendDeps {
   messageIdDomain: string
   defaultFrom: string
   clock: () => Date
+  tracking: { secret: string; publicUrl: string }
+  quarantine: QuarantineRules
+  /** Called when a batch had failures (the bounce-ratio alert). */
+  onFailures?: (deliveryId: number) => Promise<void>
 }
 
 interface BatchContent extends MessageContent {
@@ -42,7 +50,7 @@ interface BatchContent extends MessageContent {
 async function loadContent(deps: SendDeps, deliveryId: number): Promise<BatchContent> {
   const row = await deps.db
     .knex('delivery')
-    .select('subject', 'html', 'text', 'from_name', 'from_email', 'guarantee')
+    .select('subject', 'html', 'text', 'from_name', 'from_email', 'guarantee', 'tracking')
     .where('id', deliveryId)
     .first()
   if (!row)
@@ -59,6 +67,11 @@ async function loadContent(deps: SendDeps, deliveryId: number): Promise<BatchCon
     text: row.text,
     from: typeof from === 'string' ? from : `"${from.name.replace(/["\r\n]/g, '')}" <${from.address}>`,
     guarantee: row.guarantee,
+    tracking: {
+      urls: new TrackingUrls(deps.tracking.secret, deps.tracking.publicUrl, deliveryId),
+      // Links are taken out of the template once per batch, never per message.
+      trackedHtml: row.tracking ? compileTrackedHtml(row.html ?? '') : null,
+    },
   }
 }
 
@@ -88,6 +101,7 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
   ctx.cancelled.catch(() => (cancelled = true))
   let transportError: Error | null = null
   const queue = [...recipients]
+  const delivered: string[] = []
   const progress = () => ({ ...result, total: recipients.length, remaining: queue.length })
   const heartbeat = setInterval(() => ctx.heartbeat(progress()), 500)
 
@@ -110,7 +124,8 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
     } catch (err) {
       outcome = classifySmtpError(err as SmtpErrorLike)
     }
-    const record = resultOf(outcome, input, deps.clock())
+    const now = deps.clock()
+    const record = resultOf(outcome, input, now)
     if (!record) {
       // In doubt: the row stays claimed, and the batch's next attempt decides.
       transportError = new Error(
@@ -122,6 +137,10 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
       transportError = new Error(`SMTP server unreachable: ${'reason' in outcome ? outcome.reason : ''}`)
     else tally(result, record)
     await writer.record(recipient.id, record)
+    if (outcome.kind === 'hard' || outcome.kind === 'soft') {
+      const bounce = { kind: outcome.kind, reason: outcome.reason, at: now.getTime() }
+      await applyAddressEvents(deps.db, [{ email: recipient.email, event: bounce }], deps.quarantine)
+    } else if (record.kind === 'sent') delivered.push(recipient.email)
   }
 
   const lane = async (): Promise<void> => {
@@ -142,6 +161,8 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
   } finally {
     clearInterval(heartbeat)
   }
+  await clearErroneous(deps.db, delivered, deps.quarantine, deps.clock())
+  if (result.hardFailed + result.softFailed + result.retrying > 0) await deps.onFailures?.(input.deliveryId)
   if (transportError) {
     await setSendError(deps.db, input.deliveryId, (transportError as Error).message)
     throw transportError
