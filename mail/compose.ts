@@ -3,7 +3,7 @@ import { escapeAttribute } from 'entities'
 import { renderHeader, renderHtml, renderText, type PersonalisationProfile } from '../domain/personalisation'
 import { messageIdFor } from '../domain/message-id'
 import { appendToBody, fillTrackedLinks, type TrackedHtml } from '../domain/tracked-links'
-import type { TrackingUrls } from './tracking-urls'
+import type { ProfileUrls, TrackingUrls } from './tracking-urls'
 
 export interface MessageContent {
   deliveryId: number
@@ -30,17 +30,18 @@ export function composeMessage(
     .filter(Boolean)
     .join(' ')
     .replace(/[\r\n]+/g, ' ')
+  const urls = content.tracking?.urls.forProfile(recipient.profileId)
   return {
     from: content.from,
     to: name ? { name, address: recipient.email } : recipient.email,
     subject: renderHeader(content.subject, recipient),
-    html: content.html ? renderMessageHtml(content, recipient, { pixel: true }) : undefined,
-    text: content.text ? renderMessageText(content, recipient) : undefined,
+    html: content.html ? htmlBody(content, recipient, urls, true) : undefined,
+    text: content.text ? textBody(content, recipient, urls) : undefined,
     messageId: messageIdFor(content.deliveryId, recipient.profileId, messageIdDomain),
     headers: {
       'X-Herald-Delivery': String(content.deliveryId),
       'X-Herald-Profile': String(recipient.profileId),
-      ...(content.tracking && listUnsubscribe(content.tracking.urls.url('unsubscribe', recipient.profileId))),
+      ...(urls && listUnsubscribe(urls('unsubscribe'))),
     },
   }
 }
@@ -60,29 +61,37 @@ export function renderMessageHtml(
   recipient: MessageRecipient,
   options: { pixel: boolean },
 ): string {
+  return htmlBody(content, recipient, content.tracking?.urls.forProfile(recipient.profileId), options.pixel)
+}
+
+function htmlBody(
+  content: MessageContent,
+  recipient: MessageRecipient,
+  urls: ProfileUrls | undefined,
+  withPixel: boolean,
+): string {
   const tracked = content.tracking?.trackedHtml
-  if (!tracked || !content.tracking) return renderHtml(content.html ?? '', recipient)
-  const { urls } = content.tracking
+  if (!tracked || !urls) return renderHtml(content.html ?? '', recipient)
   const href = (url: string) => escapeAttribute(url)
   const html = fillTrackedLinks(renderHtml(tracked.template, recipient), (linkNo) =>
-    href(urls.url('click', recipient.profileId, linkNo)),
+    href(urls('click', linkNo)),
   )
   const footer =
     `<p style="font-size:12px;color:#666">` +
-    `<a href="${href(urls.url('mirror', recipient.profileId))}">View this email in your browser</a> · ` +
-    `<a href="${href(urls.url('unsubscribe', recipient.profileId))}">Unsubscribe</a></p>`
-  const pixel = options.pixel
-    ? `<img src="${href(urls.url('open', recipient.profileId))}" width="1" height="1" alt="" style="display:block;border:0">`
+    `<a href="${href(urls('mirror'))}">View this email in your browser</a> · ` +
+    `<a href="${href(urls('unsubscribe'))}">Unsubscribe</a></p>`
+  const pixel = withPixel
+    ? `<img src="${href(urls('open'))}" width="1" height="1" alt="" style="display:block;border:0">`
     : ''
   return appendToBody(html, footer + pixel)
 }
 
-function renderMessageText(content: MessageContent, recipient: MessageRecipient): string {
+function textBody(
+  content: MessageContent,
+  recipient: MessageRecipient,
+  urls: ProfileUrls | undefined,
+): string {
   const text = renderText(content.text ?? '', recipient)
-  if (!content.tracking?.trackedHtml) return text
-  const { urls } = content.tracking
-  return (
-    `${text}\n\n--\nView this email in your browser: ${urls.url('mirror', recipient.profileId)}\n` +
-    `Unsubscribe: ${urls.url('unsubscribe', recipient.profileId)}\n`
-  )
+  if (!content.tracking?.trackedHtml || !urls) return text
+  return `${text}\n\n--\nView this email in your browser: ${urls('mirror')}\nUnsubscribe: ${urls('unsubscribe')}\n`
 }

@@ -24,4 +24,17 @@ export class TrackingUrls {
     const token = signToken(this.secret, { kind, deliveryId: this.deliveryId, profileId, linkNo })
     return `${this.base}${trackingPaths[kind]}/${token}`
   }
+
+  /** One message's URLs, each signed once however often the message shows it. */
+  forProfile(profileId: number): ProfileUrls {
+    const signed = new Map<string, string>()
+    return (kind, linkNo) => {
+      const key = `${kind}${linkNo ?? ''}`
+      let url = signed.get(key)
+      if (url === undefined) signed.set(key, (url = this.url(kind, profileId, linkNo)))
+      return url
+    }
+  }
 }
+
+export type ProfileUrls = (kind: TrackingKind, linkNo?: number) => string

@@ -67,7 +67,7 @@ export interface TrackingLogFilter {
   profileId?: number
 }
 
-/** Tracking logs of a delivery with the URL of each click, oldest first; `afterId` pages through exports. */
+/** Tracking logs of a delivery joined with the URL of each click. */
 export function trackingLogQuery(db: Database, deliveryId: number, filter: TrackingLogFilter = {}) {
   const query = db
     .knex('tracking_log as t')

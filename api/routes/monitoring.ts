@@ -1,6 +1,7 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi'
 import { stringify } from 'csv-stringify/sync'
 import { messageIdFor } from '../../domain/message-id'
+import { renderHeader } from '../../domain/personalisation'
 import { Delivery as DeliveryEntity, type IDelivery } from '../../persistence/entities'
 import { countSendingLogs } from '../../persistence/sending-logs'
 import { liveKpis } from '../../persistence/stats'
@@ -154,10 +155,12 @@ export function monitoringRoutes(ctx: ApiContext, stats: StatsWorkflows, trackin
     }),
     async (c) => {
       const { id } = c.req.valid('param')
-      if (!(await getProfile(db, id))) throw notFound('profile')
+      const profile = await getProfile(db, id)
+      if (!profile) throw notFound('profile')
       const history = await profileHistory(db, id, c.req.valid('query'))
       const items = history.items.map((entry) => ({
         ...entry,
+        subject: renderHeader(entry.subject, profile),
         messageId: messageIdFor(entry.deliveryId, id, ctx.config.smtp.messageIdDomain),
         mirrorPageUrl: new TrackingUrls(trackingSecret, ctx.config.api.publicUrl, entry.deliveryId).url(
           'mirror',

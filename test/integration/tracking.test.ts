@@ -209,6 +209,7 @@ describe('tracking opens and clicks', () => {
     expect(history.items).toEqual([
       expect.objectContaining({
         deliveryId: second,
+        subject: `Hello ${(await h.api('GET', `/api/profiles/${profile}`)).body.firstName}`,
         status: 'sent',
         deliveryStatus: 'finished',
         opened: true,
