@@ -15,9 +15,15 @@ import {
 } from '../persistence/deliveries'
 import { expireRetries as expireRetryLogs, retryWork, type RetryWork } from '../persistence/sending-logs'
 import { hasCriticalProblem, preparationMessages, type PreparationReport } from '../domain/preparation'
+import type { QuarantineRules } from '../domain/quarantine'
+import { compileTrackedHtml } from '../domain/tracked-links'
+import { replaceTrackedUrls } from '../persistence/tracking'
+import { computeDeliveryStats, refreshDeliveryStats } from '../persistence/stats'
+import type { StatsFigures } from '../domain/kpis'
 import { sendBatch, type BatchResult, type SendBatchInput } from './send-batch'
+import { checkBounceRatio, raiseAlert, type AlertSettings } from './alerts'
 
-export type { BatchResult, SendBatchInput }
+export type { BatchResult, SendBatchInput, StatsFigures }
 
 export interface ActivityDeps {
   db: Database
@@ -26,7 +32,17 @@ export interface ActivityDeps {
   messageIdDomain: string
   defaultFrom: string
   clock?: () => Date
+  /** Signs the tracking links (open pixel, clicks, unsubscribe, mirror page) under the public URL. */
+  tracking: { secret: string; publicUrl: string }
+  quarantine: QuarantineRules
+  alerts: AlertSettings
 }
+
+/** What the stats workflow learns from a refresh; null once the delivery is gone. */
+export type StatsResult = { figures: StatsFigures; tracking: boolean } | null
+
+/** During a send, the bounce ratio is checked at most this often per delivery (and always by Compute stats). */
+const bounceCheckIntervalMs = 30_000
 
 export interface PreparationResult {
   toDeliver: number
@@ -38,6 +54,18 @@ export interface PreparationResult {
 export const createActivities = (deps: ActivityDeps) => {
   const { db } = deps
   const clock = deps.clock ?? (() => new Date())
+  const alertDeps = { ...deps, clock }
+  const lastBounceCheck = new Map<number, number>()
+  const checkBouncesNowAndThen = async (deliveryId: number) => {
+    const now = Date.now()
+    if (now - (lastBounceCheck.get(deliveryId) ?? 0) < bounceCheckIntervalMs) return
+    lastBounceCheck.set(deliveryId, now)
+    await checkBounceRatio(alertDeps, deliveryId)
+  }
+  const trackingOf = async (deliveryId: number): Promise<boolean | null> => {
+    const row = await db.knex('delivery').select('tracking').where('id', deliveryId).first()
+    return row ? Boolean(row.tracking) : null
+  }
 
   return {
     /** Target, exclusion logs and pending sending logs, set-based; the report says what blocks the send. */
@@ -57,7 +85,19 @@ export const createActivities = (deps: ActivityDeps) => {
         preparedVersion: delivery.version,
       })
       await em.flush()
-      return { toDeliver: counts.toDeliver, batches: counts.batches, critical: hasCriticalProblem(messages) }
+      const links = delivery.tracking ? compileTrackedHtml(delivery.html ?? '').links : []
+      await replaceTrackedUrls(db, delivery.id, links)
+      const critical = hasCriticalProblem(messages)
+      if (critical) {
+        const problems = messages.filter((m) => m.severity === 'critical').map((m) => `- ${m.message}`)
+        await raiseAlert(
+          alertDeps,
+          delivery.id,
+          'preparation_failed',
+          `The preparation of delivery ${delivery.id} failed:\n${problems.join('\n')}`,
+        )
+      }
+      return { toDeliver: counts.toDeliver, batches: counts.batches, critical }
     },
 
     async recordState(deliveryId: number, patch: DeliveryStatePatch): Promise<void> {
@@ -81,7 +121,26 @@ export const createActivities = (deps: ActivityDeps) => {
     },
 
     sendBatch(input: SendBatchInput): Promise<BatchResult> {
-      return sendBatch({ ...deps, clock }, input)
+      return sendBatch({ ...deps, clock, onFailures: checkBouncesNowAndThen }, input)
+    },
+
+    /** Compute stats: every KPI from the sending and tracking logs at once; checks the bounce ratio. */
+    async computeStats(deliveryId: number): Promise<StatsResult> {
+      const tracking = await trackingOf(deliveryId)
+      if (tracking === null) return null
+      const figures = await computeDeliveryStats(db, deliveryId, clock())
+      await checkBounceRatio(alertDeps, deliveryId)
+      return { figures, tracking }
+    },
+
+    /** The hourly refresh of open and click rates: reads only the tracking logs new since the last one. */
+    async refreshStats(deliveryId: number): Promise<StatsResult> {
+      const tracking = await trackingOf(deliveryId)
+      if (tracking === null) return null
+      const figures =
+        (await refreshDeliveryStats(db, deliveryId, clock())) ??
+        (await computeDeliveryStats(db, deliveryId, clock()))
+      return { figures, tracking }
     },
 
     /** What is left once every batch ran: due retries, the next retry time, unfinished messages. */

@@ -8,6 +8,10 @@ import { composeMessage, type MessageContent } from '../mail/compose'
 import type { Mailer } from '../mail/transport'
 import type { SendRateLimiter } from '../mail/rate-limiter'
 import { setSendError } from '../persistence/deliveries'
+import { applyAddressEvents, clearErroneous } from '../persistence/address-status'
+import type { QuarantineRules } from '../domain/quarantine'
+import { compileTrackedHtml } from '../domain/tracked-links'
+import { TrackingUrls } from '../mail/tracking-urls'
 
 export interface SendBatchInput {
   deliveryId: number
@@ -34,6 +38,10 @@ export interface SendDeps {
   messageIdDomain: string
   defaultFrom: string
   clock: () => Date
+  tracking: { secret: string; publicUrl: string }
+  quarantine: QuarantineRules
+  /** Called when a batch had failures (the bounce-ratio alert). */
+  onFailures?: (deliveryId: number) => Promise<void>
 }
 
 interface BatchContent extends MessageContent {
@@ -43,7 +51,7 @@ interface BatchContent extends MessageContent {
 async function loadContent(deps: SendDeps, deliveryId: number): Promise<BatchContent> {
   const row = await deps.db
     .knex('delivery')
-    .select('subject', 'html', 'text', 'from_name', 'from_email', 'guarantee')
+    .select('subject', 'html', 'text', 'from_name', 'from_email', 'guarantee', 'tracking')
     .where('id', deliveryId)
     .first()
   if (!row)
@@ -60,6 +68,11 @@ async function loadContent(deps: SendDeps, deliveryId: number): Promise<BatchCon
     text: row.text,
     from,
     guarantee: row.guarantee,
+    tracking: {
+      urls: new TrackingUrls(deps.tracking.secret, deps.tracking.publicUrl, deliveryId),
+      // Links are taken out of the template once per batch, never per message.
+      trackedHtml: row.tracking ? compileTrackedHtml(row.html ?? '') : null,
+    },
   }
 }
 
@@ -89,6 +102,7 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
   ctx.cancelled.catch(() => (cancelled = true))
   let transportError: Error | null = null
   const queue = [...recipients]
+  const delivered: string[] = []
   const progress = () => ({ ...result, total: recipients.length, remaining: queue.length })
   const heartbeat = setInterval(() => ctx.heartbeat(progress()), 200)
 
@@ -101,7 +115,7 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
   const deliver = async (
     recipient: Recipient,
     claim: Promise<boolean>,
-  ): Promise<SendResult | 'skip' | null> => {
+  ): Promise<{ record: SendResult; bounce: Bounce | null } | 'skip' | null> => {
     const claimed = claim.then(
       (ok) => ({ ok }),
       (error: Error) => ({ error }),
@@ -112,10 +126,8 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
       if ('error' in verdict) throw verdict.error
       if (!verdict.ok) return 'skip'
       result.inDoubt++
-      return {
-        kind: 'in_doubt',
-        reason: 'in flight when a worker or the database was lost; not resent (at-most-once)',
-      }
+      const reason = 'in flight when a worker or the database was lost; not resent (at-most-once)'
+      return { record: { kind: 'in_doubt', reason }, bounce: null }
     }
     let outcome
     try {
@@ -141,7 +153,12 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
     if (record.kind === 'released') {
       transportError = new Error(`SMTP server unreachable: ${'reason' in outcome ? outcome.reason : ''}`)
     } else tally(result, record)
-    return record
+    if (record.kind === 'sent') delivered.push(recipient.email)
+    const bounce =
+      outcome.kind === 'hard' || outcome.kind === 'soft'
+        ? { kind: outcome.kind, reason: outcome.reason, at: deps.clock().getTime() }
+        : null
+    return { record, bounce }
   }
 
   const next = () => (cancelled || transportError ? undefined : queue.shift())
@@ -161,21 +178,24 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
       let recipient = next()
       let claimed: Promise<boolean> = recipient ? claim(recipient) : Promise.resolve(false)
       while (recipient) {
-        const record = await deliver(recipient, claimed)
-        if (record === null) return
+        const delivered = await deliver(recipient, claimed)
+        if (delivered === null) return
         const following = next()
-        if (record === 'skip') {
+        if (delivered === 'skip') {
           claimed = following ? claim(following) : Promise.resolve(false)
         } else if (
           following &&
           following.status !== 'sending' &&
-          record.kind === 'sent' &&
+          delivered.record.kind === 'sent' &&
           !deps.rateLimiter.limited
         ) {
-          claimed = writer.settle(recipient.id, record, { id: following.id, takeover: false })
+          claimed = writer.settle(recipient.id, delivered.record, { id: following.id, takeover: false })
         } else {
           // A rate-limit slot may be a while away: record now rather than hold the row unrecorded.
-          await writer.record(recipient.id, record)
+          await writer.record(recipient.id, delivered.record)
+          const { bounce } = delivered
+          if (bounce)
+            await applyAddressEvents(deps.db, [{ email: recipient.email, event: bounce }], deps.quarantine)
           claimed = following ? claim(following) : Promise.resolve(false)
         }
         recipient = following
@@ -189,6 +209,8 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
   } finally {
     clearInterval(heartbeat)
   }
+  await clearErroneous(deps.db, delivered, deps.quarantine, deps.clock())
+  if (result.hardFailed + result.softFailed + result.retrying > 0) await deps.onFailures?.(input.deliveryId)
   if (transportError) {
     await setSendError(deps.db, input.deliveryId, (transportError as Error).message)
     throw transportError
@@ -226,6 +248,9 @@ function resultOf(
       return null
   }
 }
+
+/** An SMTP bounce, as an event for the address's quarantine rules. */
+type Bounce = { kind: 'hard' | 'soft'; reason: string; at: number }
 
 function tally(result: BatchResult, record: SendResult): void {
   if (record.kind === 'sent') result.sent++

@@ -2,7 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import { timeout } from 'hono/timeout'
 import type { Client } from '@temporalio/client'
-import type { HeraldConfig } from '../config/env'
+import { requireTrackingSecret, type HeraldConfig } from '../config/env'
 import type { Database } from '../persistence/database'
 import type { SmtpSink } from '../mail/smtp-sink'
 import { authenticate, type AppEnv } from './auth'
@@ -12,6 +12,10 @@ import { deliveryRoutes } from './routes/deliveries'
 import { profileRoutes } from './routes/profiles'
 import { userRoutes } from './routes/users'
 import { sinkRoutes } from './routes/sink'
+import { monitoringRoutes } from './routes/monitoring'
+import { addressRoutes } from './routes/addresses'
+import { trackingRoutes } from './routes/tracking'
+import { StatsWorkflows } from './stats-workflows'
 import type { ApiContext } from './context'
 
 export interface AppDeps {
@@ -37,6 +41,18 @@ export function createApp(deps: AppDeps) {
   app.notFound((c) => toResponse(new ApiError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`), c))
 
   app.get('/health', (c) => c.json({ ok: true }))
+  const trackingSecret = requireTrackingSecret(deps.config)
+  // Tracking links carry a signature, not an API token.
+  app.use('/t/*', bodyLimit({ maxSize: 64 * 1024 }))
+  app.route(
+    '/t',
+    trackingRoutes({
+      db: deps.db,
+      secret: trackingSecret,
+      publicUrl: deps.config.api.publicUrl,
+      quarantine: deps.config.quarantine,
+    }),
+  )
   app.use(
     '/api/*',
     bodyLimit({
@@ -62,6 +78,11 @@ export function createApp(deps: AppDeps) {
   app.route('/api', profileRoutes(ctx))
   app.route('/api', deliveryRoutes(ctx))
   app.route('/api', userRoutes(ctx))
+  app.route(
+    '/api',
+    monitoringRoutes(ctx, new StatsWorkflows(deps.temporal, deps.config, deps.db), trackingSecret),
+  )
+  app.route('/api', addressRoutes(ctx))
   if (deps.sink) app.route('/api', sinkRoutes(ctx, deps.sink))
   return app
 }

@@ -194,6 +194,8 @@ export const Delivery = z
 export const SendingLogQuery = PageQuery.extend({
   status: z.enum(sendingStatuses).optional(),
   failureType: z.enum(failureTypes).optional(),
+  /** Part of the failure reason (the SMTP reply), case-insensitive. */
+  failureReason: z.string().max(200).optional(),
   inDoubt: z.enum(['true', 'false']).optional(),
 })
 

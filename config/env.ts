@@ -1,6 +1,7 @@
 import ms from 'ms'
 import { defaultDeliverySettings, type DeliverySettings } from '../domain/settings'
 import type { DeliveryGuarantee } from '../domain/sending'
+import { defaultQuarantineRules, type QuarantineRules } from '../domain/quarantine'
 
 /** All of Herald's settings, from environment variables (see README "Configuration"). */
 export interface HeraldConfig {
@@ -25,6 +26,15 @@ export interface HeraldConfig {
   /** For deliveries that do not choose: resend in-doubt messages, or leave them unsent. */
   defaultGuarantee: DeliveryGuarantee
   delivery: DeliverySettings
+  /** Signs tracking links; API and workers must share it. Required outside the embedded default. */
+  trackingSecret: string | null
+  quarantine: QuarantineRules
+  alerts: {
+    /** A delivery whose bounces exceed this share of processed messages raises an alert. */
+    bounceRatio: number
+    /** Who receives alerts by email (none: alerts are only recorded). */
+    emails: string[]
+  }
 }
 
 type Env = Record<string, string | undefined>
@@ -48,10 +58,29 @@ function integer(env: Env, name: string, fallback: number, min = 0): number {
   return value
 }
 
+function ratio(env: Env, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = raw.endsWith('%') ? Number(raw.slice(0, -1)) / 100 : Number(raw)
+  if (!Number.isFinite(value) || value < 0 || value > 1)
+    throw new Error(`${name} must be a ratio such as 0.05 or 5% (got '${raw}')`)
+  return value
+}
+
 function flag(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
   return ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())
+}
+
+/** API and workers sign and check tracking links with one shared secret: without it they refuse to start. */
+export function requireTrackingSecret(config: Pick<HeraldConfig, 'trackingSecret'>): string {
+  const secret = config.trackingSecret
+  if (!secret || secret.length < 16)
+    throw new Error(
+      'HERALD_TRACKING_SECRET must be set (16 characters or more), the same for the API and every worker',
+    )
+  return secret
 }
 
 export function loadConfig(env: Env = process.env): HeraldConfig {
@@ -95,6 +124,27 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       validityMs: duration(env, 'HERALD_VALIDITY', defaultDeliverySettings.validityMs),
       retryIntervalMs: duration(env, 'HERALD_RETRY_INTERVAL', defaultDeliverySettings.retryIntervalMs),
       batchesPerRun: integer(env, 'HERALD_BATCHES_PER_RUN', defaultDeliverySettings.batchesPerRun, 1),
+      statsIntervalMs: duration(env, 'HERALD_STATS_INTERVAL', defaultDeliverySettings.statsIntervalMs),
+      trackingPeriodMs: duration(env, 'HERALD_TRACKING_PERIOD', defaultDeliverySettings.trackingPeriodMs),
+      statsRefreshesPerRun: integer(
+        env,
+        'HERALD_STATS_REFRESHES_PER_RUN',
+        defaultDeliverySettings.statsRefreshesPerRun,
+        1,
+      ),
+    },
+    trackingSecret: env.HERALD_TRACKING_SECRET || null,
+    quarantine: {
+      maxErrors: integer(env, 'HERALD_QUARANTINE_ERRORS', defaultQuarantineRules.maxErrors, 1),
+      significantGapMs: duration(env, 'HERALD_QUARANTINE_GAP', defaultQuarantineRules.significantGapMs),
+      resetAfterMs: duration(env, 'HERALD_QUARANTINE_RESET', defaultQuarantineRules.resetAfterMs),
+    },
+    alerts: {
+      bounceRatio: ratio(env, 'HERALD_ALERT_BOUNCE_RATIO', 0.05),
+      emails: (env.HERALD_ALERT_EMAILS ?? '')
+        .split(',')
+        .map((address) => address.trim())
+        .filter(Boolean),
     },
   }
 }

@@ -13,6 +13,12 @@ export interface DeliverySettings {
   retryIntervalMs: number
   /** Start a new run of the workflow (continue-as-new) after this many batches, to bound its history. */
   batchesPerRun: number
+  /** After the send, open and click rates are refreshed this often… */
+  statsIntervalMs: number
+  /** …until this long after sending ended (the tracking period). */
+  trackingPeriodMs: number
+  /** The stats workflow continues as new after this many refreshes, to bound its history. */
+  statsRefreshesPerRun: number
 }
 
 export const defaultDeliverySettings: DeliverySettings = {
@@ -21,4 +27,7 @@ export const defaultDeliverySettings: DeliverySettings = {
   validityMs: 3 * 24 * 3600_000,
   retryIntervalMs: 3600_000,
   batchesPerRun: 500,
+  statsIntervalMs: 3600_000,
+  trackingPeriodMs: 30 * 24 * 3600_000,
+  statsRefreshesPerRun: 100,
 }

@@ -5,6 +5,7 @@ import { BetterSqliteDriver } from '@mikro-orm/better-sqlite'
 import { PostgreSqlDriver } from '@mikro-orm/postgresql'
 import { Migrator } from '@mikro-orm/migrations'
 import { entities } from './entities'
+import { trackingEntities } from './tracking-entities'
 import { migrations } from './migrations'
 
 export type Dialect = 'sqlite' | 'postgresql'
@@ -40,7 +41,7 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
 
 function ormOptions(location: DatabaseLocation, debug: boolean): Options<AbstractSqlDriver> {
   const common = {
-    entities,
+    entities: [...entities, ...trackingEntities],
     debug,
     allowGlobalContext: false,
     forceUtcTimezone: true,

@@ -40,7 +40,7 @@ export const AddressState = defineEntity({
   tableName: 'address_status',
   properties: {
     email: p.string().length(320).primary(),
-    status: p.string().length(16).$type<AddressStatus>(),
+    status: p.string().length(16).$type<AddressStatus>().index(),
     errorCount: p.integer().default(0),
     lastErrorAt: p.datetime().nullable(),
     lastErrorReason: p.string().length(500).nullable(),

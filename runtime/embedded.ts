@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
@@ -40,6 +41,7 @@ export async function startEmbedded(
   const config = loadConfig({
     DATABASE_URL: `sqlite:${path.join(dataDir, 'herald.sqlite')}`,
     ...env,
+    HERALD_TRACKING_SECRET: env.HERALD_TRACKING_SECRET || localSecret(path.join(dataDir, 'tracking-secret')),
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_UI_URL: temporal.uiUrl ?? undefined,
     SMTP_URL: sink.url,
@@ -96,4 +98,11 @@ Press Ctrl-C to stop; starting again keeps all data and running workflows.
       log('stopped')
     })())
   return { stop }
+}
+
+/** The embedded default signs tracking links with a secret made on first start and kept in ./data. */
+function localSecret(file: string): string {
+  if (!fs.existsSync(file))
+    fs.writeFileSync(file, crypto.randomBytes(32).toString('base64url'), { mode: 0o600 })
+  return fs.readFileSync(file, 'utf8').trim()
 }

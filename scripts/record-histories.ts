@@ -10,7 +10,8 @@ import { importProfiles, readyDelivery, startHarness, type Harness } from '../te
 /**
  * Records real delivery histories into test/fixtures/histories; the replay test replays them against
  * today's workflow code, so a change that breaks running workflows fails the build.
- * Run `npm run record-histories` only when a history should join the set; never rewrite old ones.
+ * Run `npm run record-histories -- <scenario>…` only when a history should join the set: it records the
+ * scenarios named (all without names) and never overwrites a file, so old histories stay as they were.
  */
 const scenarios: Record<string, (h: Harness) => Promise<number>> = {
   async 'approved-and-sent'(h) {
@@ -53,6 +54,26 @@ const scenarios: Record<string, (h: Harness) => Promise<number>> = {
     h.sink.recipientRule = null
     return id
   },
+  /** Tracking on: an open and a click, Compute stats through the stats child, which continues as new. */
+  async 'tracked-with-stats'(h) {
+    const ids = await importProfiles(h, 12)
+    const id = await readyDelivery(h, ids, {
+      html: '<p>Hi {{firstName}} <a href="https://example.com/offer">offer</a></p>',
+      tracking: true,
+    })
+    await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start', body: { expectedMessages: 12 } })
+    const { workflowId } = await h.waitForStatus(id, 'finished')
+    await h.client.workflow.getHandle(workflowId).result()
+    const mail = await h.sink.parsed(
+      h.sink.messages.find((m) => m.messageId?.includes(`.d${id}.p${ids[0]}@`))!.seq,
+    )
+    const html = String(mail.html)
+    await h.app.request(/<img src="([^"]+)"/.exec(html)![1])
+    await h.app.request(/href="([^"]*\/t\/c\/[^"]+)"/.exec(html)![1])
+    await h.api('POST', `/api/deliveries/${id}/compute-stats`)
+    await h.client.workflow.getHandle(`${workflowId}-stats`).result()
+    return id
+  },
 }
 
 async function record() {
@@ -65,34 +86,44 @@ async function record() {
   fs.writeFileSync(bundlePath, bundle.code)
   process.env.HERALD_TEST_TEMPORAL_ADDRESS = server.address
   process.env.HERALD_TEST_WORKFLOW_BUNDLE = bundlePath
+  const chosen = process.argv.slice(2)
+  const unknown = chosen.filter((name) => !(name in scenarios))
+  if (unknown.length) throw new Error(`unknown scenarios: ${unknown.join(', ')}`)
   const h = await startHarness({
     env: { HERALD_BATCH_SIZE: '10', HERALD_RETRY_INTERVAL: '1s' },
-    settings: { batchesPerRun: 3 },
+    settings: { batchesPerRun: 3, statsIntervalMs: 1000, trackingPeriodMs: 6000, statsRefreshesPerRun: 3 },
   })
   const dir = path.resolve(__dirname, '../test/fixtures/histories')
   const stamp = new Date().toISOString().slice(0, 10)
   try {
     for (const [name, scenario] of Object.entries(scenarios)) {
+      if (chosen.length && !chosen.includes(name)) continue
       const id = await scenario(h)
-      const workflowId = `${h.config.temporal.workflowIdPrefix}delivery-${id}`
-      let n = 0
-      for await (const run of h.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-        // The CLI's JSON is the form the Temporal UI exports, which historyFromJSON reads back.
-        const json = execFileSync(cli, [
-          'workflow',
-          'show',
-          '--address',
-          server.address,
-          '-w',
-          workflowId,
-          '-r',
-          run.runId,
-          '-o',
-          'json',
-        ])
-        const file = path.join(dir, `${stamp}-${name}-run${++n}.json`)
-        fs.writeFileSync(file, json)
-        console.log(`recorded ${file} (${run.historyLength} events)`)
+      const deliveryWorkflowId = `${h.config.temporal.workflowIdPrefix}delivery-${id}`
+      for (const [suffix, workflowId] of [
+        ['', deliveryWorkflowId],
+        ['-stats', `${deliveryWorkflowId}-stats`],
+      ]) {
+        let n = 0
+        for await (const run of h.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+          // The CLI's JSON is the form the Temporal UI exports, which historyFromJSON reads back.
+          const json = execFileSync(cli, [
+            'workflow',
+            'show',
+            '--address',
+            server.address,
+            '-w',
+            workflowId,
+            '-r',
+            run.runId,
+            '-o',
+            'json',
+          ])
+          const file = path.join(dir, `${stamp}-${name}${suffix}-run${++n}.json`)
+          if (fs.existsSync(file)) throw new Error(`${file} exists: recorded histories are never rewritten`)
+          fs.writeFileSync(file, json)
+          console.log(`recorded ${file} (${run.historyLength} events)`)
+        }
       }
     }
   } finally {

@@ -1,4 +1,4 @@
-import type { HeraldConfig } from '../config/env'
+import { requireTrackingSecret, type HeraldConfig } from '../config/env'
 import type { Database } from '../persistence/database'
 import type { ActivityDeps } from '../activities'
 import { createMailer } from '../mail/transport'
@@ -16,5 +16,8 @@ export function createActivityDeps(db: Database, config: HeraldConfig): Activity
     rateLimiter,
     messageIdDomain: config.smtp.messageIdDomain,
     defaultFrom: config.smtp.from,
+    tracking: { secret: requireTrackingSecret(config), publicUrl: config.api.publicUrl },
+    quarantine: config.quarantine,
+    alerts: config.alerts,
   }
 }

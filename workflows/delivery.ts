@@ -5,10 +5,13 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   allHandlersFinished,
   workflowInfo,
@@ -22,8 +25,9 @@ import {
   type DeliveryCommand,
   type DeliveryStatus,
 } from '../domain/delivery-states'
-import type { DeliverySettings } from '../domain/settings'
+import { defaultDeliverySettings, type DeliverySettings } from '../domain/settings'
 import * as messages from './messages'
+import { deliveryStatsWorkflow } from './stats'
 import type { Actor, DeliveryChanges, DeliveryView } from './messages'
 
 export interface DeliveryWorkflowInput {
@@ -150,6 +154,7 @@ class DeliveryLifecycle {
           await this.handle(await this.nextCommand())
       }
     }
+    await this.startStats()
     await this.drainInbox()
     return { status: this.deleted ? 'deleted' : this.s.status, messagesToDeliver: this.s.messagesToDeliver }
   }
@@ -487,6 +492,35 @@ class DeliveryLifecycle {
       summary: 'next soft-bounce retry',
     })
     if (woke) await this.handleWhileSending(this.inbox.shift()!)
+  }
+
+  // ── Stats ────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Once sending has ended, a child workflow follows the open and click rates for the tracking period.
+   * It is abandoned rather than awaited: the delivery is finished now, and its workflow closes with that
+   * status, while the stats go on for weeks — the child keeps its link to this parent in the Temporal UI.
+   */
+  private async startStats(): Promise<void> {
+    if (this.deleted || !isFinal(this.s.status) || this.s.sendingStartedAt === null) return
+    // Workflows recorded before the stats child existed complete without it.
+    if (!patched('stats-child')) return
+    const settings = { ...defaultDeliverySettings, ...this.input.settings }
+    const until = Date.now() + settings.trackingPeriodMs
+    await startChild(deliveryStatsWorkflow, {
+      workflowId: `${workflowInfo().workflowId}-stats`,
+      args: [
+        {
+          deliveryId: this.input.deliveryId,
+          intervalMs: settings.statsIntervalMs,
+          until,
+          refreshesPerRun: settings.statsRefreshesPerRun,
+        },
+      ],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: [{ key: messages.DeliveryIdAttribute, value: String(this.input.deliveryId) }],
+      staticSummary: `Stats of delivery ${this.input.deliveryId} until ${new Date(until).toISOString()}`,
+    })
   }
 
   // ── State, history and visibility ────────────────────────────────────────────────────────────

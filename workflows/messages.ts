@@ -2,11 +2,16 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow'
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common'
 import type { DeliveryStatus } from '../domain/delivery-states'
 import type { DeliveryChanges } from '../domain/delivery'
+import type { StatsFigures } from '../domain/kpis'
 
 /** The messages a delivery workflow understands; the API sends exactly these. */
 
 /** `delivery-42`; a prefix keeps apart several Herald databases that share one namespace. */
 export const deliveryWorkflowId = (deliveryId: number, prefix = '') => `${prefix}delivery-${deliveryId}`
+
+/** The stats workflow a delivery starts as a child when its send ends. */
+export const deliveryStatsWorkflowId = (deliveryId: number, prefix = '') =>
+  `${deliveryWorkflowId(deliveryId, prefix)}-stats`
 
 export const DeliveryIdAttribute = defineSearchAttributeKey('DeliveryId', SearchAttributeType.KEYWORD)
 export const DeliveryStatusAttribute = defineSearchAttributeKey('DeliveryStatus', SearchAttributeType.KEYWORD)
@@ -45,6 +50,11 @@ export const stop = defineUpdate<DeliveryView, [Actor]>('stop')
 export const remove = defineUpdate<DeliveryView, [Actor]>('delete')
 
 export const state = defineQuery<DeliveryView>('state')
+
+/** Stats workflow: recompute every KPI from the logs now and return the figures. */
+export const computeStats = defineUpdate<StatsFigures, []>('computeStats')
+/** Stats workflow: the figures as last computed or refreshed. */
+export const stats = defineQuery<StatsFigures | null>('stats')
 
 /** Failure types of refused updates; the API maps them to HTTP statuses. */
 export const refusals = {

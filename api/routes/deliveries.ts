@@ -8,6 +8,7 @@ import { exclusionReasons } from '../../domain/exclusions'
 import { Delivery as DeliveryEntity, type IDelivery } from '../../persistence/entities'
 import { countSendingLogs, type StatusCounts } from '../../persistence/sending-logs'
 import { deleteDeliveryRow } from '../../persistence/deliveries'
+import { liveKpis } from '../../persistence/stats'
 import * as messages from '../../workflows/messages'
 import { WorkflowNotFoundError } from '@temporalio/client'
 import type { AppEnv } from '../auth'
@@ -100,6 +101,7 @@ export function deliveryRoutes(ctx: ApiContext) {
       createdAt: iso(delivery.createdAt),
       updatedAt: iso(delivery.updatedAt),
       progress: progressOf(delivery, counts),
+      kpis: (await liveKpis(db, delivery, counts)).kpis,
       workflowId: workflows.workflowId(delivery.id),
       temporalUrl: workflows.temporalUrl(delivery.id),
     }
@@ -315,11 +317,15 @@ export function deliveryRoutes(ctx: ApiContext) {
     }),
     async (c) => {
       const { id } = c.req.valid('param')
-      const { page, pageSize, status, failureType, inDoubt } = c.req.valid('query')
+      const { page, pageSize, status, failureType, failureReason, inDoubt } = c.req.valid('query')
       await load(id)
       const query = db.knex('sending_log').where('delivery_id', id)
       if (status) query.andWhere('status', status)
       if (failureType) query.andWhere('failure_type', failureType)
+      if (failureReason) {
+        const pattern = `%${failureReason.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
+        query.andWhereRaw(`lower(failure_reason) like lower(?) escape '\\'`, [pattern])
+      }
       if (inDoubt) query.andWhere('in_doubt', inDoubt === 'true')
       const [{ total }] = (await query.clone().count('* as total')) as { total: number | string }[]
       const rows: Record<string, unknown>[] = await query

@@ -87,6 +87,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     HERALD_BATCH_SIZE: '20',
     HERALD_VALIDITY: '2m',
     HERALD_RETRY_INTERVAL: '2s',
+    HERALD_TRACKING_SECRET: crypto.randomBytes(24).toString('base64url'),
     ...options.env,
   })
   config.delivery = { ...config.delivery, ...options.settings }

@@ -1,0 +1,136 @@
+import type { Database } from './database'
+import type { TrackedLink } from '../domain/tracked-links'
+import type { TrackingKind } from '../domain/tracking-token'
+
+/** Tracked URLs per delivery and the tracking log: one row per open, click, unsubscribe or mirror view. */
+
+/** A new preparation replaces the delivery's tracked URLs (content may have changed since). */
+export async function replaceTrackedUrls(
+  db: Database,
+  deliveryId: number,
+  links: TrackedLink[],
+): Promise<void> {
+  await db.knex.transaction(async (trx) => {
+    await trx('tracked_url').where('delivery_id', deliveryId).delete()
+    if (links.length)
+      await trx('tracked_url').insert(
+        links.map((link) => ({ delivery_id: deliveryId, link_no: link.linkNo, url: link.url })),
+      )
+  })
+}
+
+export async function findTrackedUrl(
+  db: Database,
+  deliveryId: number,
+  linkNo: number,
+): Promise<string | null> {
+  const row = await db
+    .knex('tracked_url')
+    .select('url')
+    .where({ delivery_id: deliveryId, link_no: linkNo })
+    .first()
+  return row ? String(row.url) : null
+}
+
+export interface TrackingEvent {
+  deliveryId: number
+  profileId: number
+  type: TrackingKind
+  linkNo?: number | null
+  userAgent?: string | null
+  at: Date
+}
+
+/** False when the delivery or the profile no longer exists (nothing is recorded then). */
+export async function recordTrackingEvent(db: Database, event: TrackingEvent): Promise<boolean> {
+  const sent = await db
+    .knex('sending_log')
+    .select('id')
+    .where({ delivery_id: event.deliveryId, profile_id: event.profileId })
+    .first()
+  if (!sent) return false
+  await db.knex('tracking_log').insert({
+    delivery_id: event.deliveryId,
+    profile_id: event.profileId,
+    type: event.type,
+    link_no: event.linkNo ?? null,
+    user_agent: event.userAgent?.slice(0, 500) ?? null,
+    created_at: db.date(event.at),
+  })
+  return true
+}
+
+const iso = (value: unknown) => (value == null ? null : new Date(value as string | number).toISOString())
+
+export interface TrackingLogFilter {
+  type?: TrackingKind
+  profileId?: number
+}
+
+/** Tracking logs of a delivery joined with the URL of each click. */
+export function trackingLogQuery(db: Database, deliveryId: number, filter: TrackingLogFilter = {}) {
+  const query = db
+    .knex('tracking_log as t')
+    .leftJoin('tracked_url as u', (j) =>
+      j.on('u.delivery_id', 't.delivery_id').andOn('u.link_no', 't.link_no'),
+    )
+    .where('t.delivery_id', deliveryId)
+  if (filter.type) query.andWhere('t.type', filter.type)
+  if (filter.profileId) query.andWhere('t.profile_id', filter.profileId)
+  return query
+}
+
+export function presentTrackingLog(r: Record<string, unknown>) {
+  return {
+    id: Number(r.id),
+    profileId: Number(r.profile_id),
+    type: r.type as TrackingKind,
+    url: (r.url as string | null) ?? null,
+    userAgent: (r.user_agent as string | null) ?? null,
+    at: iso(r.created_at),
+  }
+}
+
+export const trackingLogColumns = ['t.id', 't.profile_id', 't.type', 'u.url', 't.user_agent', 't.created_at']
+
+/** The delivery's tracked URLs with their clicks and the profiles who clicked them. */
+export async function trackedUrlsWithClicks(db: Database, deliveryId: number) {
+  const rows: Record<string, unknown>[] = await db
+    .knex('tracked_url as u')
+    .leftJoin('tracking_log as t', (j) =>
+      j.on('t.delivery_id', 'u.delivery_id').andOn('t.link_no', 'u.link_no').andOnVal('t.type', 'click'),
+    )
+    .where('u.delivery_id', deliveryId)
+    .groupBy('u.id', 'u.link_no', 'u.url')
+    .select('u.link_no', 'u.url')
+    .count('t.id as clicks')
+    .countDistinct('t.profile_id as clickers')
+    .orderBy('u.link_no')
+  return rows.map((r) => ({
+    linkNo: Number(r.link_no),
+    url: String(r.url),
+    clicks: Number(r.clicks),
+    uniqueClicks: Number(r.clickers),
+  }))
+}
+
+/** The address a delivery's message went to, as written in its sending log; null if none was sent. */
+export async function sentAddress(
+  db: Database,
+  deliveryId: number,
+  profileId: number,
+): Promise<string | null> {
+  const row = await db
+    .knex('sending_log')
+    .select('email')
+    .where({ delivery_id: deliveryId, profile_id: profileId })
+    .first()
+  return row ? String(row.email) : null
+}
+
+export async function unsubscribeProfile(db: Database, profileId: number, at: Date): Promise<void> {
+  await db
+    .knex('profile')
+    .where('id', profileId)
+    .update({ subscribed: false, updated_at: db.date(at) })
+}
