@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
@@ -39,6 +40,7 @@ export async function startEmbedded(
   }).start()
   const config = loadConfig({
     DATABASE_URL: `sqlite:${path.join(dataDir, 'herald.sqlite')}`,
+    HERALD_SESSION_SECRET: sessionSecret(path.join(dataDir, 'session-secret')),
     ...env,
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_UI_URL: temporal.uiUrl ?? undefined,
@@ -67,9 +69,10 @@ export async function startEmbedded(
 
   console.log(`
 Herald is running.
-  API and dashboard   ${config.api.publicUrl}        (OpenAPI: ${config.api.publicUrl}/api/openapi.json)
+  Dashboard           ${config.api.publicUrl}        (log in with a demo token below)
+  API docs            ${config.api.publicUrl}/api/docs   (OpenAPI: ${config.api.publicUrl}/api/openapi.json)
   Temporal UI         ${temporal.uiUrl}
-  SMTP sink           ${sink.url}   messages: ${config.api.publicUrl}/api/sink/messages and ${path.join(dataDir, 'mail')}
+  SMTP sink           ${sink.url}   messages: ${config.api.publicUrl}/mailbox and ${path.join(dataDir, 'mail')}
   Data                ${dataDir}
 
 Demo API tokens (Authorization: Bearer <token>):
@@ -96,4 +99,12 @@ Press Ctrl-C to stop; starting again keeps all data and running workflows.
       log('stopped')
     })())
   return { stop }
+}
+
+/** The dashboard's session secret, kept in the data folder so logins survive a restart. */
+function sessionSecret(file: string): string {
+  if (!fs.existsSync(file)) {
+    fs.writeFileSync(file, crypto.randomBytes(32).toString('base64url'), { mode: 0o600 })
+  }
+  return fs.readFileSync(file, 'utf8').trim()
 }

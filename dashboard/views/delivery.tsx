@@ -182,10 +182,7 @@ function Actions(props: DeliveryPageProps) {
             return (
               <form method="post" action={post(action)}>
                 <Csrf token={csrf} />
-                <button
-                  type="submit"
-                  class={action === 'approve' || action === 'prepare' ? 'primary' : undefined}
-                >
+                <button type="submit" class={isNextStep(action, d) ? 'primary' : undefined}>
                   {label}
                 </button>
               </form>
@@ -194,6 +191,11 @@ function Actions(props: DeliveryPageProps) {
       })}
     </section>
   )
+}
+
+/** The action that moves the delivery on stands out; preparing a prepared delivery again does not. */
+function isNextStep(action: string, d: DeliveryJson): boolean {
+  return action === 'approve' || (action === 'prepare' && ['draft', 'preparation_failed'].includes(d.status))
 }
 
 /** ACS: Confirm send, then an OK dialog that states the number of messages; OK sends that count. */

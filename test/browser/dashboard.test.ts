@@ -42,7 +42,7 @@ describe('the dashboard in a browser', () => {
   const screenshot = async (page: Page, name: string) => {
     if (!screenshotDir) return
     fs.mkdirSync(screenshotDir, { recursive: true })
-    await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true })
+    await page.screenshot({ path: path.join(screenshotDir, `${name}.png`) })
   }
   const backgroundOf = (locator: Locator) =>
     locator.evaluate((element) => (globalThis as any).getComputedStyle(element).backgroundColor as string)
@@ -95,7 +95,6 @@ describe('the dashboard in a browser', () => {
     await page.getByRole('button', { name: 'Filter' }).click()
     await expect(row('Autumn news').count()).resolves.toBe(1)
     await expect(row('Spring sale').count()).resolves.toBe(0)
-    await screenshot(page, 'deliveries')
 
     await page.goto(`/deliveries/${spring}`)
     const temporalLink = page.getByRole('link', { name: /in the Temporal UI/ })
@@ -215,10 +214,27 @@ describe('the dashboard in a browser', () => {
     expect(described).toMatch(/403\s+Refused for this user; the reply names the role they lack/)
     expect(described).toMatch(/409\s+Illegal in the current state/)
     expect(elsewhere).toEqual([])
+    await screenshot(page, 'api-docs')
   })
 
-  test('the pages pass axe’s WCAG 2 A/AA checks, and the OK dialog works from the keyboard', async () => {
-    const id = await readyDelivery(h, await importProfiles(h, 2), { label: 'Keyboard only' })
+  test('the pages pass axe’s WCAG 2 A/AA checks, status colours included, and the OK dialog works from the keyboard', async () => {
+    const ids = await importProfiles(h, 2)
+    const id = await readyDelivery(h, ids, { label: 'Keyboard only' })
+    // One delivery per ACS colour, so the contrast of every status badge is checked.
+    const broken = await createDelivery('Broken personalisation', ids, { subject: 'Hi {{nickname}}' })
+    await h.api('POST', `/api/deliveries/${broken}/prepare`)
+    await h.waitForStatus(broken, 'preparation_failed')
+    const later = { contactDate: '2030-01-01T09:00', timeZone: 'Europe/Paris' }
+    const scheduled = await readyDelivery(h, ids, { label: 'New year greetings', ...later })
+    await h.api('POST', `/api/deliveries/${scheduled}/confirm`, {
+      as: 'start',
+      body: { expectedMessages: 2 },
+    })
+    const stopped = await readyDelivery(h, ids, { label: 'Cancelled promotion', ...later })
+    await h.api('POST', `/api/deliveries/${stopped}/confirm`, { as: 'start', body: { expectedMessages: 2 } })
+    await h.api('POST', `/api/deliveries/${stopped}/stop`, { as: 'start' })
+    await h.waitForStatus(stopped, 'stopped')
+
     const page = await stack.newPage({ bypassCSP: true })
     const axe = async () => {
       await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') })
@@ -235,6 +251,10 @@ describe('the dashboard in a browser', () => {
     await page.getByLabel('API token').fill(h.tokens.start)
     await page.keyboard.press('Enter')
     await page.waitForURL(`${stack.baseUrl}/`)
+    const logical = await page
+      .locator('tbody .status')
+      .evaluateAll((badges) => badges.map((badge) => badge.getAttribute('data-logical-status')))
+    expect(new Set(logical)).toEqual(new Set(['editing', 'in_progress', 'finished', 'warning', 'error']))
     expect(await axe()).toEqual([])
     await screenshot(page, 'deliveries')
     await page.goto(`/deliveries/${id}`)

@@ -139,6 +139,48 @@ describe('dashboard sessions and forms', () => {
     expect(h.sink.messages).toHaveLength(0)
   })
 
+  test('the Reject, Reschedule and Stop forms reach the workflow with what the user typed', async () => {
+    const ids = await importProfiles(h, 2)
+    const created = await h.api('POST', '/api/deliveries', {
+      body: { label: 'Forms', subject: 'S', text: 'T', audience: { profileIds: ids } },
+    })
+    const id = created.body.id
+    await h.api('POST', `/api/deliveries/${id}/prepare`)
+    await h.waitForStatus(id, 'awaiting_approval')
+    const approver = browser()
+    await approver.logIn(h.tokens.approve)
+    await approver.post(`/deliveries/${id}/reject`, {
+      _csrf: await approver.csrfOf(`/deliveries/${id}`),
+      reason: 'Subject too vague',
+    })
+    expect((await h.api('GET', `/api/deliveries/${id}`)).body).toMatchObject({
+      status: 'draft',
+      rejectionReason: 'Subject too vague',
+    })
+
+    const starter = browser()
+    await starter.logIn(h.tokens.start)
+    await starter.post(`/deliveries/${id}/schedule`, {
+      _csrf: await starter.csrfOf(`/deliveries/${id}`),
+      contactDate: '2030-01-01T09:00',
+      timeZone: 'Europe/Paris',
+    })
+    expect((await h.api('GET', `/api/deliveries/${id}`)).body).toMatchObject({
+      contactDate: '2030-01-01T08:00:00.000Z',
+      timeZone: 'Europe/Paris',
+    })
+    await h.api('POST', `/api/deliveries/${id}/prepare`)
+    await h.waitForStatus(id, 'awaiting_approval')
+    await h.api('POST', `/api/deliveries/${id}/approve`, { as: 'approve' })
+    await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start', body: { expectedMessages: 2 } })
+    await h.waitForStatus(id, 'start_pending')
+    const page = await starter.get(`/deliveries/${id}`)
+    expect(page.text).toContain('Stop this delivery?')
+    await starter.post(`/deliveries/${id}/stop`, { _csrf: await starter.csrfOf(`/deliveries/${id}`) })
+    expect((await h.api('GET', `/api/deliveries/${id}`)).body.status).toBe('stopped')
+    expect(h.sink.messages).toHaveLength(0)
+  })
+
   test('revoking the token ends its dashboard sessions; logging out ends the session in the browser', async () => {
     const user = await h.api('POST', '/api/users', {
       as: 'admin',
