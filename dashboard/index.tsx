@@ -8,16 +8,15 @@ import { userForToken, userForTokenId, type AuthUser } from '../api/auth'
 import type { HeraldConfig } from '../config/env'
 import type { Database } from '../persistence/database'
 import { deliveryStatuses } from '../domain/delivery-states'
-import { exclusionReasons, type ExclusionReason } from '../domain/exclusions'
-import { sendingStatuses, type SendingStatus } from '../domain/sending'
 import { apiAs, bodyOf, DashboardApiError, type ApiCall, type ApiFetch } from './api-client'
 import { ApiFeatures } from './features'
+import { actionBody, doneMessages } from './actions'
+import { loadLogs, loadSeries, oneOf, positiveInt } from './reads'
 import {
   availableActions,
   deliveryActions,
   deploymentTiles,
   refreshIntervalMs,
-  type DeliveryAction,
   type DeliveryJson,
 } from './deployment'
 import {
@@ -33,9 +32,8 @@ import {
 import { Layout, query, type PageContext } from './views/layout'
 import { LoginPage } from './views/login'
 import { DeliveryListPage } from './views/deliveries'
-import { DeliveryPage, type LogsView } from './views/delivery'
+import { DeliveryPage } from './views/delivery'
 import { MailboxPage, MessagePage, type ReceivedMessageJson } from './views/mailbox'
-import type { TrackingPoint } from './views/chart'
 
 /**
  * The dashboard: server-rendered pages for approvers and ops, served by the API at `/`. It logs in
@@ -66,7 +64,6 @@ type DashboardEnv = { Variables: { user: AuthUser; session: Session; csrf: strin
 type DashboardContext = Context<DashboardEnv>
 
 const pageSize = 25
-const logPageSize = 50
 
 const assetTypes: Record<string, string> = {
   'dashboard.css': 'text/css; charset=utf-8',
@@ -86,24 +83,9 @@ const errorTitles: Partial<Record<number, string>> = {
   404: 'Not found',
 }
 
-const doneMessages: Record<DeliveryAction, string> = {
-  prepare: 'Preparation started.',
-  approve: 'Approved: the delivery is ready to send.',
-  reject: 'Rejected: the delivery is back in draft.',
-  confirm: 'Send confirmed.',
-  schedule: 'Schedule saved.',
-  pause: 'Paused.',
-  resume: 'Resumed.',
-  stop: 'Stopped.',
-  'compute-stats': 'Stats computed from the logs.',
-}
-
 export function dashboardRoutes(deps: DashboardDeps) {
   const app = new Hono<DashboardEnv>()
-  const { secret: sessionSecret, ttlMs } = {
-    secret: deps.config.dashboard.sessionSecret,
-    ttlMs: deps.config.dashboard.sessionTtlMs,
-  }
+  const { sessionSecret, sessionTtlMs: ttlMs } = deps.config.dashboard
   const publicOrigin = new URL(deps.config.api.publicUrl).origin
   const isSecure = (c: Context) =>
     publicOrigin.startsWith('https:') || new URL(c.req.url).protocol === 'https:'
@@ -358,73 +340,3 @@ export function dashboardRoutes(deps: DashboardDeps) {
 }
 
 const timeZones = Intl.supportedValuesOf('timeZone')
-
-function positiveInt(value: string | undefined): number | null {
-  return value && /^[1-9]\d{0,9}$/.test(value) && Number(value) <= 2147483647 ? Number(value) : null
-}
-
-function oneOf<T extends string>(value: string | undefined, allowed: readonly T[]): T | null {
-  return allowed.includes(value as T) ? (value as T) : null
-}
-
-/** The API body of an action, from its form; the API validates it (and names a bad field). */
-function actionBody(action: DeliveryAction, form: Record<string, unknown>): unknown {
-  const field = (name: string) => (typeof form[name] === 'string' ? (form[name] as string) : '')
-  switch (action) {
-    case 'confirm': {
-      const count = field('expectedMessages')
-      return { expectedMessages: /^\d+$/.test(count) ? Number(count) : count }
-    }
-    case 'reject':
-      return { reason: field('reason') }
-    case 'schedule':
-      return { contactDate: field('contactDate') || null, timeZone: field('timeZone') || null }
-    case 'compute-stats':
-      return undefined
-    default:
-      return {}
-  }
-}
-
-async function loadLogs(
-  call: ApiCall,
-  id: number,
-  params: Record<string, string>,
-  hasTrackingLogs: boolean,
-): Promise<LogsView> {
-  const page = positiveInt(params.page) ?? 1
-  const paging = { page, pageSize: logPageSize }
-  if (params.tab === 'exclusions') {
-    const reason = oneOf<ExclusionReason>(params.reason, exclusionReasons) ?? ''
-    const reply = bodyOf(
-      await call<{ items: Record<string, unknown>[]; counts: Record<string, number>; total: number }>(
-        'GET',
-        `/api/deliveries/${id}/exclusion-logs${query({ ...paging, reason })}`,
-      ),
-    )
-    return { tab: 'exclusions', ...reply, ...paging, reason }
-  }
-  if (params.tab === 'tracking' && hasTrackingLogs) {
-    const reply = bodyOf(
-      await call<{ items: Record<string, unknown>[]; total: number }>(
-        'GET',
-        `/api/deliveries/${id}/tracking-logs${query(paging)}`,
-      ),
-    )
-    return { tab: 'tracking', items: reply.items, total: reply.total, ...paging }
-  }
-  const status = oneOf<SendingStatus>(params.status, sendingStatuses) ?? ''
-  const reply = bodyOf(
-    await call<{ items: Record<string, unknown>[]; total: number }>(
-      'GET',
-      `/api/deliveries/${id}/sending-logs${query({ ...paging, status })}`,
-    ),
-  )
-  return { tab: 'sending', items: reply.items, total: reply.total, ...paging, status }
-}
-
-/** The opens and clicks series, or null (chart hidden) when the API does not answer one. */
-async function loadSeries(call: ApiCall, id: number): Promise<TrackingPoint[] | null> {
-  const reply = await call<{ points?: TrackingPoint[] }>('GET', `/api/deliveries/${id}/tracking-series`)
-  return reply.ok && Array.isArray(reply.body?.points) ? reply.body.points : null
-}
