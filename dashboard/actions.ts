@@ -14,7 +14,7 @@ export const doneMessages: Record<DeliveryAction, string> = {
 }
 
 /** The API body of an action, from its form; the API validates it (and names a bad field). */
-export function actionBody(action: DeliveryAction, form: Record<string, unknown>): unknown {
+export function actionBody(action: DeliveryAction, form: Record<string, unknown>): object {
   const field = (name: string) => (typeof form[name] === 'string' ? (form[name] as string) : '')
   switch (action) {
     case 'confirm': {
@@ -25,8 +25,6 @@ export function actionBody(action: DeliveryAction, form: Record<string, unknown>
       return { reason: field('reason') }
     case 'schedule':
       return { contactDate: field('contactDate') || null, timeZone: field('timeZone') || null }
-    case 'compute-stats':
-      return undefined
     default:
       return {}
   }

@@ -125,6 +125,15 @@ describe('the dashboard in a browser', () => {
     const count = 30
     const id = await readyDelivery(h, await importProfiles(h, count), { label: 'Welcome series' })
     const page = await stack.logIn(h.tokens.start)
+    const polled: { status: string; processed: number }[] = []
+    page.on('response', (response) => {
+      if (!response.url().endsWith(`/deliveries/${id}/live`)) return
+      // The last one (a new status) reloads the page, which discards its body: only earlier ones count.
+      response.json().then(
+        (figures) => polled.push({ status: figures.status, processed: figures.progress.processed }),
+        () => undefined,
+      )
+    })
     await page.goto(`/deliveries/${id}`)
     await expect(tile(page, 'toDeliver')).resolves.toBe('30')
 
@@ -148,6 +157,8 @@ describe('the dashboard in a browser', () => {
     expect(await tile(page, 'sent')).toBe('30')
     expect(await tile(page, 'delivered')).toBe('100 %')
     expect(await tile(page, 'bounces')).toBe('0 %')
+    // The send lasts at least 2 s (15 messages/s): the page polled its figures while it was sending.
+    expect(polled.some((p) => p.status === 'sending')).toBe(true)
     await screenshot(page, 'delivery-finished')
     expect(receivedFor(h, id).size).toBe(count)
 
