@@ -1,6 +1,7 @@
 /**
  * Unit tests once; integration tests once per database (SQLite, then PostgreSQL); browser tests of the
- * dashboard once, on SQLite (what they prove does not depend on the database).
+ * dashboard once, on SQLite (what they prove does not depend on the database). `npm test` runs the
+ * browser project in a second jest run, after the others.
  */
 const tsx = { syntax: 'typescript', tsx: true }
 const base = {
