@@ -23,6 +23,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY mail ./mail
 COPY api ./api
+COPY dashboard ./dashboard
 COPY worker ./worker
 COPY runtime ./runtime
 USER node

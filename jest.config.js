@@ -1,8 +1,25 @@
-/** Unit tests once; integration tests once per database (SQLite, then PostgreSQL). */
+/**
+ * Unit tests once; integration tests once per database (SQLite, then PostgreSQL); browser tests of the
+ * dashboard once, on SQLite (what they prove does not depend on the database). `npm test` runs the
+ * browser project in a second jest run, after the others.
+ */
+const tsx = { syntax: 'typescript', tsx: true }
 const base = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }],
+    '^.+\\.tsx$': [
+      '@swc/jest',
+      {
+        jsc: {
+          target: 'es2022',
+          parser: tsx,
+          transform: { react: { runtime: 'automatic', importSource: 'hono/jsx' } },
+        },
+      },
+    ],
+  },
+  moduleFileExtensions: ['ts', 'tsx', 'js', 'json'],
 }
 
 const integration = (db) => ({
@@ -23,5 +40,11 @@ module.exports = {
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     ...['sqlite', 'postgres'].filter((db) => !only || only.includes(db)).map(integration),
+    {
+      ...base,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/test/browser/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/support/use-sqlite.ts'],
+    },
   ],
 }

@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
+import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { timeout } from 'hono/timeout'
 import type { Client } from '@temporalio/client'
@@ -17,6 +18,8 @@ import { addressRoutes } from './routes/addresses'
 import { trackingRoutes } from './routes/tracking'
 import { StatsWorkflows } from './stats-workflows'
 import type { ApiContext } from './context'
+import { docsRoutes } from './docs'
+import { dashboardPaths, dashboardRoutes } from '../dashboard'
 
 export interface AppDeps {
   db: Database
@@ -25,7 +28,19 @@ export interface AppDeps {
   sink?: SmtpSink
 }
 
-/** Herald's HTTP API: thin routes over the database and the delivery workflows. */
+const documentConfig = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Herald API',
+    version: '0.1.0',
+    description:
+      'Email deliveries as durable Temporal workflows. Every route needs `Authorization: Bearer <token>`; ' +
+      'each states the roles allowed to call it (`x-roles`) and its error replies, ' +
+      'all shaped `{"error": {"code", "message", "field"?}}`.',
+  },
+}
+
+/** Herald's HTTP API (thin routes over the database and the delivery workflows) and its dashboard. */
 export function createApp(deps: AppDeps) {
   const ctx: ApiContext = {
     db: deps.db,
@@ -38,7 +53,6 @@ export function createApp(deps: AppDeps) {
   }
   const app = new OpenAPIHono<AppEnv>({ defaultHook: ctx.validationHook })
   app.onError((err, c) => toResponse(err, c))
-  app.notFound((c) => toResponse(new ApiError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`), c))
 
   app.get('/health', (c) => c.json({ ok: true }))
   const trackingSecret = requireTrackingSecret(deps.config)
@@ -64,17 +78,11 @@ export function createApp(deps: AppDeps) {
   )
   app.use('/api/*', timeout(30_000))
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' })
-  app.doc31('/api/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Herald API',
-      version: '0.1.0',
-      description: 'Email deliveries as durable Temporal workflows.',
-    },
-  })
-  app.use('/api/*', async (c, next) =>
-    c.req.path === '/api/openapi.json' ? next() : authenticate(deps.db)(c, next),
-  )
+  app.doc31('/api/openapi.json', documentConfig)
+  app.route('/api', docsRoutes())
+  const open = (path: string) =>
+    path === '/api/openapi.json' || path === '/api/docs' || path.startsWith('/api/docs/')
+  app.use('/api/*', async (c, next) => (open(c.req.path) ? next() : authenticate(deps.db)(c, next)))
   app.route('/api', profileRoutes(ctx))
   app.route('/api', deliveryRoutes(ctx))
   app.route('/api', userRoutes(ctx))
@@ -84,6 +92,22 @@ export function createApp(deps: AppDeps) {
   )
   app.route('/api', addressRoutes(ctx))
   if (deps.sink) app.route('/api', sinkRoutes(ctx, deps.sink))
+
+  // The dashboard's pages, which call the API in-process as their logged-in user.
+  let document: unknown = null
+  const dashboard = dashboardRoutes({
+    db: deps.db,
+    config: deps.config,
+    api: (path, init, env) => app.request(path, init, env),
+    openApiDocument: () => (document ??= app.getOpenAPI31Document(documentConfig)),
+  })
+  const toDashboard = (c: Context) => dashboard.fetch(c.req.raw, c.env)
+  for (const path of dashboardPaths) app.all(path, toDashboard)
+  app.notFound((c) =>
+    c.req.path === '/api' || c.req.path.startsWith('/api/')
+      ? toResponse(new ApiError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`), c)
+      : toDashboard(c),
+  )
   return app
 }
 

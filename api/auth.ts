@@ -23,24 +23,62 @@ export function hashToken(token: string): string {
   return crypto.createHash('sha256').update(token).digest('hex')
 }
 
-/** Resolves `Authorization: Bearer <token>` to its user; tokens are stored hashed and compared in constant time. */
+/**
+ * Requests the dashboard makes in-process for its logged-in user carry that user here, in the request's
+ * environment: only code in this process can set it (HTTP requests cannot), and it goes through the
+ * same routes, rights and validation as any API call.
+ */
+export const actingUser = Symbol('herald.actingUser')
+export type InProcessEnv = { [actingUser]?: AuthUser }
+
+/** The user behind an active (not revoked) API token, found by the token's hash or by its id. */
+async function activeTokenUser(
+  db: Database,
+  where: { hash: string } | { id: number },
+): Promise<AuthUser | null> {
+  const query = db
+    .knex('api_token as t')
+    .join('app_user as u', 'u.id', 't.user_id')
+    .select('t.id as token_id', 't.token_hash', 't.revoked_at', 'u.id', 'u.name', 'u.roles')
+  const row = await (
+    'hash' in where ? query.where('t.token_hash', where.hash) : query.where('t.id', where.id)
+  ).first()
+  if (!row || row.revoked_at) return null
+  if ('hash' in where) {
+    const same = crypto.timingSafeEqual(
+      Buffer.from(String(row.token_hash), 'hex'),
+      Buffer.from(where.hash, 'hex'),
+    )
+    if (!same) return null
+  }
+  const roles = (typeof row.roles === 'string' ? JSON.parse(row.roles) : row.roles) as Role[]
+  return { id: Number(row.id), name: String(row.name), roles, tokenId: Number(row.token_id) }
+}
+
+/** The user of an API token; tokens are stored hashed and compared in constant time. */
+export function userForToken(db: Database, token: string): Promise<AuthUser | null> {
+  return activeTokenUser(db, { hash: hashToken(token) })
+}
+
+/** The user of an API token known by its id (a dashboard session), as long as it is not revoked. */
+export function userForTokenId(db: Database, tokenId: number): Promise<AuthUser | null> {
+  return activeTokenUser(db, { id: tokenId })
+}
+
+/** Resolves `Authorization: Bearer <token>` to its user. */
 export function authenticate(db: Database): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    const acting = (c.env as InProcessEnv | undefined)?.[actingUser]
+    if (acting) {
+      c.set('user', acting)
+      return next()
+    }
     const header = c.req.header('authorization') ?? ''
     const match = /^Bearer\s+(\S+)$/i.exec(header)
     if (!match) throw unauthorized('an API token is required: Authorization: Bearer <token>')
-    const hash = hashToken(match[1])
-    const row = await db
-      .knex('api_token as t')
-      .join('app_user as u', 'u.id', 't.user_id')
-      .select('t.id as token_id', 't.token_hash', 't.revoked_at', 'u.id', 'u.name', 'u.roles')
-      .where('t.token_hash', hash)
-      .first()
-    const known =
-      row && crypto.timingSafeEqual(Buffer.from(String(row.token_hash), 'hex'), Buffer.from(hash, 'hex'))
-    if (!known || row.revoked_at) throw unauthorized('this API token is unknown or revoked')
-    const roles = (typeof row.roles === 'string' ? JSON.parse(row.roles) : row.roles) as Role[]
-    c.set('user', { id: Number(row.id), name: String(row.name), roles, tokenId: Number(row.token_id) })
+    const user = await userForToken(db, match[1])
+    if (!user) throw unauthorized('this API token is unknown or revoked')
+    c.set('user', user)
     await next()
   }
 }

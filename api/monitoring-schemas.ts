@@ -41,6 +41,10 @@ export const TrackingLog = z
   })
   .openapi('TrackingLog')
 
+export const TrackingSeries = z
+  .object({ points: z.array(z.object({ at: z.string(), opens: z.number(), clicks: z.number() })) })
+  .openapi('TrackingSeries')
+
 export const TrackedUrl = z
   .object({ linkNo: z.number(), url: z.string(), clicks: z.number(), uniqueClicks: z.number() })
   .openapi('TrackedUrl')

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import ms from 'ms'
 import { defaultDeliverySettings, type DeliverySettings } from '../domain/settings'
 import type { DeliveryGuarantee } from '../domain/sending'
@@ -19,6 +20,11 @@ export interface HeraldConfig {
   }
   smtp: { url: string; poolSize: number; from: string; messageIdDomain: string }
   api: { host: string; port: number; publicUrl: string }
+  /**
+   * Dashboard sessions: signed cookies. Without a secret each process makes its own, so logins end at
+   * a restart and do not carry over between API replicas; set one for those.
+   */
+  dashboard: { sessionSecret: string; sessionTtlMs: number }
   /** Messages per second across every delivery and every worker; 0 means no limit. */
   rateLimitPerSecond: number
   /** Approval must come from someone other than the delivery's creator. */
@@ -92,6 +98,8 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
   if (guarantee !== 'at_least_once' && guarantee !== 'at_most_once') {
     throw new Error(`HERALD_GUARANTEE must be at_least_once or at_most_once (got '${guarantee}')`)
   }
+  const sessionSecret = env.HERALD_SESSION_SECRET || crypto.randomBytes(32).toString('base64url')
+  if (sessionSecret.length < 32) throw new Error('HERALD_SESSION_SECRET must be at least 32 characters')
   return {
     databaseUrl: env.DATABASE_URL ?? 'sqlite:data/herald.sqlite',
     temporal: {
@@ -115,6 +123,10 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       messageIdDomain: env.HERALD_MESSAGE_ID_DOMAIN ?? 'herald.localhost',
     },
     api: { host, port, publicUrl: env.HERALD_PUBLIC_URL ?? `http://localhost:${port}` },
+    dashboard: {
+      sessionSecret,
+      sessionTtlMs: duration(env, 'HERALD_SESSION_TTL', 12 * 3600_000),
+    },
     rateLimitPerSecond: integer(env, 'HERALD_RATE_LIMIT', 0),
     approverMustDiffer: flag(env, 'HERALD_APPROVER_MUST_DIFFER', false),
     defaultGuarantee: guarantee,

@@ -134,3 +134,44 @@ export async function unsubscribeProfile(db: Database, profileId: number, at: Da
     .where('id', profileId)
     .update({ subscribed: false, updated_at: db.date(at) })
 }
+
+/** Bucket sizes for the opens and clicks chart: the smallest that keeps it under 60 points. */
+const bucketSizes = [60_000, 300_000, 900_000, 3_600_000, 6 * 3_600_000, 24 * 3_600_000, 7 * 24 * 3_600_000]
+
+export interface TrackingPoint {
+  at: string
+  /** profiles with any tracking event in the interval (a click is an open) */
+  opens: number
+  /** profiles who clicked in the interval */
+  clicks: number
+}
+
+/** Unique openers and clickers per interval since the first event, grouped in the database. */
+export async function trackingSeries(db: Database, deliveryId: number): Promise<TrackingPoint[]> {
+  const range = (await db
+    .knex('tracking_log')
+    .where('delivery_id', deliveryId)
+    .min('created_at as first')
+    .max('created_at as last')) as {
+    first: unknown
+    last: unknown
+  }[]
+  if (range[0]?.first == null) return []
+  const first = new Date(range[0].first as string | number).getTime()
+  const last = new Date(range[0].last as string | number).getTime()
+  const size = bucketSizes.find((ms) => (last - first) / ms < 60) ?? bucketSizes[bucketSizes.length - 1]
+  const millis = db.dialect === 'postgresql' ? '(extract(epoch from created_at) * 1000)' : 'created_at'
+  const rows: { bucket: number | string; opens: number | string; clicks: number | string }[] = await db
+    .knex('tracking_log')
+    .where('delivery_id', deliveryId)
+    .select(db.knex.raw(`floor(${millis} / ?) as bucket`, [size]))
+    .select(db.knex.raw('count(distinct profile_id) as opens'))
+    .select(db.knex.raw(`count(distinct case when type = 'click' then profile_id end) as clicks`))
+    .groupBy('bucket')
+    .orderBy('bucket')
+  return rows.map((r) => ({
+    at: new Date(Number(r.bucket) * size).toISOString(),
+    opens: Number(r.opens),
+    clicks: Number(r.clicks),
+  }))
+}

@@ -40,6 +40,7 @@ export async function startEmbedded(
   }).start()
   const config = loadConfig({
     DATABASE_URL: `sqlite:${path.join(dataDir, 'herald.sqlite')}`,
+    HERALD_SESSION_SECRET: localSecret(path.join(dataDir, 'session-secret')),
     ...env,
     HERALD_TRACKING_SECRET: env.HERALD_TRACKING_SECRET || localSecret(path.join(dataDir, 'tracking-secret')),
     TEMPORAL_ADDRESS: temporal.address,
@@ -69,9 +70,10 @@ export async function startEmbedded(
 
   console.log(`
 Herald is running.
-  API and dashboard   ${config.api.publicUrl}        (OpenAPI: ${config.api.publicUrl}/api/openapi.json)
+  Dashboard           ${config.api.publicUrl}        (log in with a demo token below)
+  API docs            ${config.api.publicUrl}/api/docs   (OpenAPI: ${config.api.publicUrl}/api/openapi.json)
   Temporal UI         ${temporal.uiUrl}
-  SMTP sink           ${sink.url}   messages: ${config.api.publicUrl}/api/sink/messages and ${path.join(dataDir, 'mail')}
+  SMTP sink           ${sink.url}   messages: ${config.api.publicUrl}/mailbox and ${path.join(dataDir, 'mail')}
   Data                ${dataDir}
 
 Demo API tokens (Authorization: Bearer <token>):
@@ -100,9 +102,8 @@ Press Ctrl-C to stop; starting again keeps all data and running workflows.
   return { stop }
 }
 
-/** The embedded default signs tracking links with a secret made on first start and kept in ./data. */
+/** A secret made on first start and kept in ./data (tracking links, dashboard sessions), so it survives restarts. */
 function localSecret(file: string): string {
-  if (!fs.existsSync(file))
-    fs.writeFileSync(file, crypto.randomBytes(32).toString('base64url'), { mode: 0o600 })
+  if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(32).toString('base64url'), { mode: 0o600 })
   return fs.readFileSync(file, 'utf8').trim()
 }

@@ -14,7 +14,7 @@ import { WorkflowNotFoundError } from '@temporalio/client'
 import type { AppEnv } from '../auth'
 import { badRequest, notFound } from '../errors'
 import * as s from '../schemas'
-import { allErrors as errors, guardedRoute as route, json, jsonBody } from '../openapi'
+import { errorReplies, guardedRoute as route, json, jsonBody, workflowErrors } from '../openapi'
 import type { ApiContext } from '../context'
 
 export function contactDateFrom(
@@ -115,7 +115,7 @@ export function deliveryRoutes(ctx: ApiContext) {
       path: '/deliveries',
       summary: 'Create a delivery (draft) and its workflow',
       request: { body: jsonBody(s.DeliveryCreate) },
-      responses: { 201: json(s.Delivery, 'The new delivery'), ...errors },
+      responses: { 201: json(s.Delivery, 'The new delivery'), ...errorReplies(503) },
     }),
     async (c) => {
       const input = c.req.valid('json')
@@ -146,7 +146,7 @@ export function deliveryRoutes(ctx: ApiContext) {
       path: '/deliveries',
       summary: 'List deliveries, newest first',
       request: { query: s.DeliveryQuery },
-      responses: { 200: json(s.page(s.Delivery), 'A page of deliveries'), ...errors },
+      responses: { 200: json(s.page(s.Delivery), 'A page of deliveries') },
     }),
     async (c) => {
       const { page, pageSize, status, search } = c.req.valid('query')
@@ -168,7 +168,7 @@ export function deliveryRoutes(ctx: ApiContext) {
       path: '/deliveries/{id}',
       summary: 'A delivery with its status, counts and live progress',
       request: { params: s.IdParam },
-      responses: { 200: json(s.Delivery, 'The delivery'), ...errors },
+      responses: { 200: json(s.Delivery, 'The delivery') },
     }),
     async (c) => c.json(await reply(c.req.valid('param').id), 200),
   )
@@ -179,7 +179,7 @@ export function deliveryRoutes(ctx: ApiContext) {
       path: '/deliveries/{id}',
       summary: 'Change content or audience; a prepared delivery goes back to draft',
       request: { params: s.IdParam, body: jsonBody(s.DeliveryPatch) },
-      responses: { 200: json(s.Delivery, 'The delivery'), ...errors },
+      responses: { 200: json(s.Delivery, 'The delivery'), ...workflowErrors },
     }),
     async (c) => {
       const { id } = c.req.valid('param')
@@ -197,7 +197,7 @@ export function deliveryRoutes(ctx: ApiContext) {
       path: '/deliveries/{id}',
       summary: 'Delete a delivery that is not being sent',
       request: { params: s.IdParam },
-      responses: { 204: { description: 'Deleted' }, ...errors },
+      responses: { 204: { description: 'Deleted' }, ...workflowErrors },
     }),
     async (c) => {
       const delivery = await load(c.req.valid('param').id)
@@ -227,7 +227,7 @@ export function deliveryRoutes(ctx: ApiContext) {
         path: `/deliveries/{id}/${name}`,
         summary,
         request: { params: s.IdParam, body: jsonBody(schema, bodyRequired) },
-        responses: { 200: json(s.Delivery, 'The delivery after the command'), ...errors },
+        responses: { 200: json(s.Delivery, 'The delivery after the command'), ...workflowErrors },
       }),
       async (c) => {
         const { id } = c.req.valid('param')
@@ -312,7 +312,6 @@ export function deliveryRoutes(ctx: ApiContext) {
       request: { params: s.IdParam, query: s.SendingLogQuery },
       responses: {
         200: json(s.page(z.record(z.string(), z.unknown())), 'A page of sending logs'),
-        ...errors,
       },
     }),
     async (c) => {
@@ -360,7 +359,6 @@ export function deliveryRoutes(ctx: ApiContext) {
       request: { params: s.IdParam, query: s.ExclusionLogQuery },
       responses: {
         200: json(z.record(z.string(), z.unknown()), 'A page of exclusion logs and counts per reason'),
-        ...errors,
       },
     }),
     async (c) => {

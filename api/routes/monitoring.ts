@@ -10,6 +10,7 @@ import {
   trackedUrlsWithClicks,
   trackingLogColumns,
   trackingLogQuery,
+  trackingSeries,
 } from '../../persistence/tracking'
 import { profileHistory } from '../../persistence/profile-history'
 import { getProfile } from '../../persistence/profiles'
@@ -71,6 +72,21 @@ export function monitoringRoutes(ctx: ApiContext, stats: StatsWorkflows, trackin
     async (c) => {
       const delivery = await load(c.req.valid('param').id)
       return c.json(await stats.compute(delivery.id), 200)
+    },
+  )
+
+  app.openapi(
+    route('read', 'read the opens and clicks over time', {
+      method: 'get',
+      path: '/deliveries/{id}/tracking-series',
+      summary: 'Unique openers and clickers per interval (a click counts as an open), for the chart',
+      request: { params: s.IdParam },
+      responses: { 200: json(m.TrackingSeries, 'Points in time order'), ...errors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param')
+      await load(id)
+      return c.json({ points: await trackingSeries(db, id) }, 200)
     },
   )
 

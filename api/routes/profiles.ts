@@ -4,7 +4,7 @@ import { badRequest, notFound } from '../errors'
 import { upsertProfiles, listProfiles, getProfile } from '../../persistence/profiles'
 import { isValidEmail } from '../../domain/address'
 import * as s from '../schemas'
-import { allErrors as errorReplies, guardedRoute as route } from '../openapi'
+import { guardedRoute as route } from '../openapi'
 import type { ApiContext } from '../context'
 
 export function profileRoutes(ctx: ApiContext) {
@@ -28,7 +28,6 @@ export function profileRoutes(ctx: ApiContext) {
             },
           },
         },
-        ...errorReplies,
       },
     }),
     async (c) => {
@@ -63,7 +62,6 @@ export function profileRoutes(ctx: ApiContext) {
           description: 'A page of profiles',
           content: { 'application/json': { schema: s.page(s.Profile) } },
         },
-        ...errorReplies,
       },
     }),
     async (c) => c.json(await listProfiles(ctx.db, c.req.valid('query')), 200),
@@ -77,7 +75,6 @@ export function profileRoutes(ctx: ApiContext) {
       request: { params: s.IdParam },
       responses: {
         200: { description: 'The profile', content: { 'application/json': { schema: s.Profile } } },
-        ...errorReplies,
       },
     }),
     async (c) => {

@@ -4,7 +4,7 @@ import type { AppEnv } from '../auth'
 import { conflict, notFound } from '../errors'
 import { createUser, findUser, issueToken, listUsers, revokeToken } from '../../persistence/users'
 import * as s from '../schemas'
-import { allErrors as errorReplies, guardedRoute as route } from '../openapi'
+import { errorReplies, guardedRoute as route } from '../openapi'
 import type { ApiContext } from '../context'
 
 const User = z.object({ id: z.number(), name: z.string(), roles: z.array(z.string()) }).openapi('User')
@@ -22,7 +22,6 @@ export function userRoutes(ctx: ApiContext) {
           description: 'You',
           content: { 'application/json': { schema: User.extend({ roleLabels: z.array(z.string()) }) } },
         },
-        ...errorReplies,
       },
     }),
     (c) => {
@@ -41,7 +40,6 @@ export function userRoutes(ctx: ApiContext) {
           description: 'Users',
           content: { 'application/json': { schema: z.object({ items: z.array(User) }) } },
         },
-        ...errorReplies,
       },
     }),
     async (c) => c.json({ items: await listUsers(ctx.db) }, 200),
@@ -55,7 +53,7 @@ export function userRoutes(ctx: ApiContext) {
       request: { body: { required: true, content: { 'application/json': { schema: s.UserCreate } } } },
       responses: {
         201: { description: 'The user', content: { 'application/json': { schema: User } } },
-        ...errorReplies,
+        ...errorReplies(409),
       },
     }),
     async (c) => {
@@ -79,7 +77,6 @@ export function userRoutes(ctx: ApiContext) {
           description: 'The token',
           content: { 'application/json': { schema: z.object({ id: z.number(), token: z.string() }) } },
         },
-        ...errorReplies,
       },
     }),
     async (c) => {
@@ -97,7 +94,7 @@ export function userRoutes(ctx: ApiContext) {
       path: '/tokens/{id}',
       summary: 'Revoke an API token',
       request: { params: s.IdParam },
-      responses: { 204: { description: 'Revoked' }, ...errorReplies },
+      responses: { 204: { description: 'Revoked' } },
     }),
     async (c) => {
       if (!(await revokeToken(ctx.db, c.req.valid('param').id))) throw notFound('active token')

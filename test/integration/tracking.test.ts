@@ -92,6 +92,10 @@ describe('tracking opens and clicks', () => {
         url: 'https://shop.example.com/offer?id=1&src=mail',
       }),
     ])
+    const series = (await h.api('GET', `/api/deliveries/${id}/tracking-series`, { as: 'viewer' })).body.points
+    expect(series.reduce((sum: number, p: { opens: number }) => sum + p.opens, 0)).toBe(2)
+    expect(series.reduce((sum: number, p: { clicks: number }) => sum + p.clicks, 0)).toBe(1)
+    expect(new Date(series[0].at).getTime()).toBeLessThanOrEqual(Date.now())
     const urls = (await h.api('GET', `/api/deliveries/${id}/tracked-urls`, { as: 'viewer' })).body.items
     expect(urls).toEqual([
       { linkNo: 1, url: 'https://shop.example.com/offer?id=1&src=mail', clicks: 1, uniqueClicks: 1 },

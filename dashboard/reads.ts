@@ -1,0 +1,62 @@
+import { exclusionReasons, type ExclusionReason } from '../domain/exclusions'
+import { sendingStatuses, type SendingStatus } from '../domain/sending'
+import { bodyOf, type ApiCall } from './api-client'
+import type { LogsView } from './views/logs'
+import type { TrackingPoint } from './views/chart'
+import { query } from './views/layout'
+
+/** What the delivery page reads from the API besides the delivery, and the query parameters it takes. */
+
+const logPageSize = 50
+
+export function positiveInt(value: string | undefined): number | null {
+  return value && /^[1-9]\d{0,9}$/.test(value) && Number(value) <= 2147483647 ? Number(value) : null
+}
+
+export function oneOf<T extends string>(value: string | undefined, allowed: readonly T[]): T | null {
+  return allowed.includes(value as T) ? (value as T) : null
+}
+
+/** One page of the logs tab the page shows (sending logs unless asked otherwise). */
+export async function loadLogs(
+  call: ApiCall,
+  id: number,
+  params: Record<string, string>,
+  hasTrackingLogs: boolean,
+): Promise<LogsView> {
+  const page = positiveInt(params.page) ?? 1
+  const paging = { page, pageSize: logPageSize }
+  if (params.tab === 'exclusions') {
+    const reason = oneOf<ExclusionReason>(params.reason, exclusionReasons) ?? ''
+    const reply = bodyOf(
+      await call<{ items: Record<string, unknown>[]; counts: Record<string, number>; total: number }>(
+        'GET',
+        `/api/deliveries/${id}/exclusion-logs${query({ ...paging, reason })}`,
+      ),
+    )
+    return { tab: 'exclusions', ...reply, ...paging, reason }
+  }
+  if (params.tab === 'tracking' && hasTrackingLogs) {
+    const reply = bodyOf(
+      await call<{ items: Record<string, unknown>[]; total: number }>(
+        'GET',
+        `/api/deliveries/${id}/tracking-logs${query(paging)}`,
+      ),
+    )
+    return { tab: 'tracking', items: reply.items, total: reply.total, ...paging }
+  }
+  const status = oneOf<SendingStatus>(params.status, sendingStatuses) ?? ''
+  const reply = bodyOf(
+    await call<{ items: Record<string, unknown>[]; total: number }>(
+      'GET',
+      `/api/deliveries/${id}/sending-logs${query({ ...paging, status })}`,
+    ),
+  )
+  return { tab: 'sending', items: reply.items, total: reply.total, ...paging, status }
+}
+
+/** The opens and clicks series, or null (chart hidden) when the API does not answer one. */
+export async function loadSeries(call: ApiCall, id: number): Promise<TrackingPoint[] | null> {
+  const reply = await call<{ points?: TrackingPoint[] }>('GET', `/api/deliveries/${id}/tracking-series`)
+  return reply.ok && Array.isArray(reply.body?.points) ? reply.body.points : null
+}

@@ -1,0 +1,343 @@
+import { DateTime as Luxon } from 'luxon'
+import type { ActionView, DeliveryJson, Tile } from '../deployment'
+import { TrackingChart, type TrackingPoint } from './chart'
+import { Csrf, DateTime, Layout, StatusBadge, type PageContext } from './layout'
+import { Logs, type LogsView } from './logs'
+
+export interface DeliveryPageProps {
+  page: PageContext
+  delivery: DeliveryJson
+  actions: ActionView[]
+  tiles: Tile[]
+  refreshMs: number | null
+  logs: LogsView
+  hasTrackingLogs: boolean
+  /** Opens and clicks over time, when the API offers the series. */
+  series: TrackingPoint[] | null
+  timeZones: string[]
+}
+
+export function DeliveryPage(props: DeliveryPageProps) {
+  const { delivery: d } = props
+  return (
+    <Layout title={d.label} page={props.page}>
+      <p class="breadcrumb">
+        <a href="/">Deliveries</a> / {d.id}
+      </p>
+      <div class="title-row">
+        <h1>{d.label}</h1>
+        <span aria-live="polite" data-field="status">
+          <StatusBadge status={d.status} label={d.statusLabel} logical={d.logicalStatus} />
+        </span>
+      </div>
+      <Summary delivery={d} />
+      <Actions {...props} />
+      <Deployment {...props} />
+      <PreparationReport delivery={d} />
+      {props.series && (
+        <section aria-labelledby="chart-title-h">
+          <h2 id="chart-title-h">Opens and clicks</h2>
+          <TrackingChart points={props.series} />
+        </section>
+      )}
+      <Logs delivery={d} logs={props.logs} hasTrackingLogs={props.hasTrackingLogs} />
+    </Layout>
+  )
+}
+
+function Summary(props: { delivery: DeliveryJson }) {
+  const d = props.delivery
+  return (
+    <dl class="summary">
+      <div>
+        <dt>Subject</dt>
+        <dd>{d.subject}</dd>
+      </div>
+      <div>
+        <dt>Created</dt>
+        <dd>
+          <DateTime value={d.createdAt} /> by {d.createdBy}
+        </dd>
+      </div>
+      <div>
+        <dt>Contact date</dt>
+        <dd>
+          {d.contactDate ? (
+            <>
+              <DateTime value={d.contactDate} /> {d.timeZone && <span class="muted">({d.timeZone})</span>}
+            </>
+          ) : (
+            'Send once confirmed'
+          )}
+        </dd>
+      </div>
+      {d.approvedBy && (
+        <div>
+          <dt>Approved</dt>
+          <dd>
+            <DateTime value={d.approvedAt} /> by {d.approvedBy}
+          </dd>
+        </div>
+      )}
+      {d.confirmedBy && (
+        <div>
+          <dt>Confirmed</dt>
+          <dd>
+            <DateTime value={d.confirmedAt} /> by {d.confirmedBy}
+          </dd>
+        </div>
+      )}
+      {d.rejectionReason && (
+        <div>
+          <dt>Rejected</dt>
+          <dd>{d.rejectionReason}</dd>
+        </div>
+      )}
+      {d.sendError && (
+        <div>
+          <dt>Error</dt>
+          <dd>{d.sendError}</dd>
+        </div>
+      )}
+      <div>
+        <dt>Workflow</dt>
+        <dd>
+          <a href={d.temporalUrl} target="_blank" rel="noopener noreferrer">
+            Open {d.workflowId} in the Temporal UI
+          </a>
+        </dd>
+      </div>
+    </dl>
+  )
+}
+
+function Actions(props: DeliveryPageProps) {
+  const { delivery: d, actions } = props
+  const csrf = props.page.csrf ?? ''
+  if (actions.length === 0) return null
+  const post = (action: string) => `/deliveries/${d.id}/${action}`
+  return (
+    <section class="actions" aria-labelledby="actions-title">
+      <h2 id="actions-title" class="visually-hidden">
+        Actions
+      </h2>
+      {actions.map(({ action, label, refusal }) => {
+        if (refusal) {
+          return (
+            <p class="refusal" data-refusal={action}>
+              {refusal}
+            </p>
+          )
+        }
+        switch (action) {
+          case 'confirm':
+            return <ConfirmSend delivery={d} csrf={csrf} />
+          case 'stop':
+            return (
+              <AskFirst
+                id="stop-dialog"
+                label={label}
+                action={post('stop')}
+                csrf={csrf}
+                question="Stop this delivery? The messages not sent yet stay unsent; a stopped delivery cannot restart."
+                danger
+              />
+            )
+          case 'reject':
+            return (
+              <details class="inline-form">
+                <summary>Reject…</summary>
+                <form method="post" action={post('reject')}>
+                  <Csrf token={csrf} />
+                  <label for="reason">Reason for the rejection</label>
+                  <textarea id="reason" name="reason" required maxlength={1000} rows={2}></textarea>
+                  <button type="submit">Reject</button>
+                </form>
+              </details>
+            )
+          case 'schedule':
+            return <Reschedule delivery={d} csrf={csrf} timeZones={props.timeZones} />
+          default:
+            return (
+              <form method="post" action={post(action)}>
+                <Csrf token={csrf} />
+                <button type="submit" class={isNextStep(action, d) ? 'primary' : undefined}>
+                  {label}
+                </button>
+              </form>
+            )
+        }
+      })}
+    </section>
+  )
+}
+
+/** The action that moves the delivery on stands out; preparing a prepared delivery again does not. */
+function isNextStep(action: string, d: DeliveryJson): boolean {
+  return action === 'approve' || (action === 'prepare' && ['draft', 'preparation_failed'].includes(d.status))
+}
+
+/** ACS: Confirm send, then an OK dialog that states the number of messages; OK sends that count. */
+function ConfirmSend(props: { delivery: DeliveryJson; csrf: string }) {
+  const d = props.delivery
+  const count = d.messagesToDeliver
+  const later = d.contactDate && Date.parse(d.contactDate) > Date.now()
+  return (
+    <>
+      <button type="button" class="primary" data-open-dialog="confirm-dialog">
+        Confirm send
+      </button>
+      <dialog id="confirm-dialog" aria-labelledby="confirm-title" aria-describedby="confirm-text">
+        <form method="post" action={`/deliveries/${d.id}/confirm`}>
+          <Csrf token={props.csrf} />
+          <input type="hidden" name="expectedMessages" value={String(count)} />
+          <h2 id="confirm-title">Confirm send</h2>
+          <p id="confirm-text">
+            <strong data-field="confirm-count">
+              {count} {count === 1 ? 'message' : 'messages'}
+            </strong>{' '}
+            of “{d.label}” will be sent
+            {later ? (
+              <>
+                {' '}
+                from <DateTime value={d.contactDate} />
+              </>
+            ) : (
+              ' now'
+            )}
+            . Do you confirm?
+          </p>
+          <div class="dialog-buttons">
+            <button type="submit" class="primary">
+              OK
+            </button>
+            <button type="button" data-close-dialog>
+              Cancel
+            </button>
+          </div>
+        </form>
+      </dialog>
+    </>
+  )
+}
+
+function AskFirst(props: {
+  id: string
+  label: string
+  action: string
+  csrf: string
+  question: string
+  danger?: boolean
+}) {
+  return (
+    <>
+      <button type="button" class={props.danger ? 'danger' : undefined} data-open-dialog={props.id}>
+        {props.label}
+      </button>
+      <dialog id={props.id} aria-labelledby={`${props.id}-title`} aria-describedby={`${props.id}-text`}>
+        <form method="post" action={props.action}>
+          <Csrf token={props.csrf} />
+          <h2 id={`${props.id}-title`}>{props.label}</h2>
+          <p id={`${props.id}-text`}>{props.question}</p>
+          <div class="dialog-buttons">
+            <button type="submit" class={props.danger ? 'danger' : 'primary'}>
+              OK
+            </button>
+            <button type="button" data-close-dialog>
+              Cancel
+            </button>
+          </div>
+        </form>
+      </dialog>
+    </>
+  )
+}
+
+function Reschedule(props: { delivery: DeliveryJson; csrf: string; timeZones: string[] }) {
+  const d = props.delivery
+  const zone = d.timeZone ?? 'UTC'
+  const local = d.contactDate ? Luxon.fromISO(d.contactDate, { zone }).toFormat("yyyy-MM-dd'T'HH:mm") : ''
+  const beforeConfirm = d.status !== 'start_pending'
+  return (
+    <details class="inline-form">
+      <summary>Reschedule…</summary>
+      <form method="post" action={`/deliveries/${d.id}/schedule`}>
+        <Csrf token={props.csrf} />
+        <label for="contactDate">Contact date (empty: send once confirmed)</label>
+        <input id="contactDate" name="contactDate" type="datetime-local" value={local} />
+        <label for="timeZone">Time zone</label>
+        <input id="timeZone" name="timeZone" list="time-zones" value={zone} maxlength={64} />
+        <datalist id="time-zones">
+          {props.timeZones.map((z) => (
+            <option value={z} />
+          ))}
+        </datalist>
+        {beforeConfirm && (
+          <p class="hint">Before the send is confirmed, a new schedule needs a new preparation.</p>
+        )}
+        <button type="submit">Save schedule</button>
+      </form>
+    </details>
+  )
+}
+
+/** ACS Deployment block: progress, then the KPIs. The page's script refreshes it while it moves. */
+function Deployment(props: DeliveryPageProps) {
+  const { delivery: d, tiles } = props
+  const canComputeStats = props.actions.some((a) => a.action === 'compute-stats' && !a.refusal)
+  return (
+    <section
+      class="deployment"
+      aria-labelledby="deployment-title"
+      data-live={`/deliveries/${d.id}/live`}
+      data-status={d.status}
+      data-refresh-ms={props.refreshMs ?? undefined}
+    >
+      <h2 id="deployment-title">Deployment</h2>
+      <div class="progress-row">
+        <label for="deployment-progress">Progress</label>
+        <progress id="deployment-progress" max={100} value={d.progress.percent}>
+          {d.progress.percent} %
+        </progress>
+        <span data-field="progress-text">
+          {d.progress.processed} of {d.progress.toDeliver} processed ({d.progress.percent} %)
+        </span>
+      </div>
+      <ul class="tiles">
+        {tiles.map((t) => (
+          <li class="tile">
+            <span class="tile-label" id={`tile-${t.key}`}>
+              {t.label}
+            </span>
+            <span class="tile-value" data-tile={t.key} aria-labelledby={`tile-${t.key}`}>
+              {t.value}
+            </span>
+          </li>
+        ))}
+      </ul>
+      {canComputeStats && (
+        <form method="post" action={`/deliveries/${d.id}/compute-stats`}>
+          <Csrf token={props.page.csrf ?? ''} />
+          <button type="submit">Compute stats</button>
+        </form>
+      )}
+    </section>
+  )
+}
+
+function PreparationReport(props: { delivery: DeliveryJson }) {
+  const messages = props.delivery.preparationReport?.messages ?? []
+  if (messages.length === 0) return null
+  return (
+    <section aria-labelledby="preparation-title">
+      <h2 id="preparation-title">Preparation</h2>
+      <ul class="preparation">
+        {messages.map((m) => (
+          <li class={`severity-${m.severity}`}>
+            <strong>{m.severity === 'critical' ? 'Critical' : 'Warning'}:</strong> {m.message}
+          </li>
+        ))}
+      </ul>
+    </section>
+  )
+}
