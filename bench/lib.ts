@@ -14,7 +14,10 @@ export interface BenchEnv {
 
 export async function startBenchEnv(): Promise<BenchEnv> {
   const server = await startDevServer({ log: (line) => console.error(`[bench] ${line}`) })
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: silent })
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: silent,
+  })
   const bundlePath = path.join(os.tmpdir(), `herald-bench-${process.pid}.js`)
   fs.writeFileSync(bundlePath, code)
   // The test harness is reused for the Herald side; it reads these.
@@ -42,7 +45,10 @@ export class SinkProcess {
   ) {}
 
   static async start(): Promise<SinkProcess> {
-    const child = fork(require.resolve('./sink-process'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' })
+    const child = fork(require.resolve('./sink-process'), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: 'inherit',
+    })
     const url = await new Promise<string>((resolve, reject) => {
       child.once('message', (m: { url: string }) => resolve(m.url))
       child.once('exit', (code) => reject(new Error(`sink process exited with ${code}`)))
@@ -71,7 +77,8 @@ export class SinkProcess {
     for (;;) {
       const counts = await this.counts()
       if (counts.total >= total) return counts
-      if (Date.now() > deadline) throw new Error(`sink has ${counts.total} of ${total} messages after ${timeoutMs} ms`)
+      if (Date.now() > deadline)
+        throw new Error(`sink has ${counts.total} of ${total} messages after ${timeoutMs} ms`)
       await new Promise((resolve) => setTimeout(resolve, 25))
     }
   }

@@ -39,22 +39,34 @@ export async function sendThroughput(
   process.env.HERALD_TEST_DB = database
   const sink = await SinkProcess.start()
   const h = await startHarness({
-    env: { SMTP_URL: sink.url, SMTP_POOL_SIZE: String(poolSize), HERALD_BATCH_SIZE: '500', HERALD_VALIDITY: '1h' },
+    env: {
+      SMTP_URL: sink.url,
+      SMTP_POOL_SIZE: String(poolSize),
+      HERALD_BATCH_SIZE: '500',
+      HERALD_VALIDITY: '1h',
+    },
     settings: { batchesPerRun: 500 },
   })
   try {
     const ids: number[] = []
     for (let i = 0; i < messages; i += 5000) {
-      ids.push(...(await importProfiles(h, Math.min(5000, messages - i), (n) => ({ attributes: { plan: n % 2 ? 'pro' : 'free' } }))))
+      ids.push(
+        ...(await importProfiles(h, Math.min(5000, messages - i), (n) => ({
+          attributes: { plan: n % 2 ? 'pro' : 'free' },
+        }))),
+      )
     }
     // Baseline: the same messages, composed the same way, through a plain nodemailer pool.
-    const rows: { id: number; email: string; first_name: string; last_name: string; attributes: unknown }[] = await h.db
-      .knex('profile')
-      .select('id', 'email', 'first_name', 'last_name', 'attributes')
-      .orderBy('id')
+    const rows: { id: number; email: string; first_name: string; last_name: string; attributes: unknown }[] =
+      await h.db.knex('profile').select('id', 'email', 'first_name', 'last_name', 'attributes').orderBy('id')
     const wanted = new Set(ids)
     const recipients = rows.filter((r) => wanted.has(r.id)).slice(0, skipBaseline ? 0 : undefined)
-    const transport = nodemailer.createTransport({ pool: true, maxConnections: poolSize, maxMessages: Infinity, url: sink.url } as never)
+    const transport = nodemailer.createTransport({
+      pool: true,
+      maxConnections: poolSize,
+      maxMessages: Infinity,
+      url: sink.url,
+    } as never)
     const baselineCpu = process.cpuUsage()
     const baselineStart = performance.now()
     await Promise.all(
@@ -68,7 +80,10 @@ export async function sendThroughput(
               firstName: r.first_name,
               lastName: r.last_name,
               timeZone: null,
-              attributes: typeof r.attributes === 'string' ? JSON.parse(r.attributes) : (r.attributes as Record<string, unknown>),
+              attributes:
+                typeof r.attributes === 'string'
+                  ? JSON.parse(r.attributes)
+                  : (r.attributes as Record<string, unknown>),
             },
             h.config.smtp.messageIdDomain,
           ),
@@ -84,7 +99,10 @@ export async function sendThroughput(
     const id = await readyDelivery(h, ids, content)
     const heraldCpu = process.cpuUsage()
     const heraldStart = performance.now()
-    await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start', body: { expectedMessages: messages } })
+    await h.api('POST', `/api/deliveries/${id}/confirm`, {
+      as: 'start',
+      body: { expectedMessages: messages },
+    })
     const finished = await h.waitForStatus(id, 'finished', 1_800_000)
     const heraldMs = performance.now() - heraldStart
     const heraldCpuUs = cpuSince(heraldCpu)

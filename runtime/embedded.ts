@@ -104,6 +104,7 @@ Press Ctrl-C to stop; starting again keeps all data and running workflows.
 
 /** A secret made on first start and kept in ./data (tracking links, dashboard sessions), so it survives restarts. */
 function localSecret(file: string): string {
-  if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(32).toString('base64url'), { mode: 0o600 })
+  if (!fs.existsSync(file))
+    fs.writeFileSync(file, crypto.randomBytes(32).toString('base64url'), { mode: 0o600 })
   return fs.readFileSync(file, 'utf8').trim()
 }

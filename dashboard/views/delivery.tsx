@@ -112,7 +112,9 @@ function Summary(props: { delivery: DeliveryJson }) {
 }
 
 function Actions(props: DeliveryPageProps) {
-  const { delivery: d, actions } = props
+  const { delivery: d } = props
+  // Compute stats lives in the Deployment block, as in ACS.
+  const actions = props.actions.filter((a) => a.action !== 'compute-stats')
   const csrf = props.page.csrf ?? ''
   if (actions.length === 0) return null
   const post = (action: string) => `/deliveries/${d.id}/${action}`

@@ -11,7 +11,7 @@ describe('the OpenAPI document', () => {
   const app = createApp({
     db: {} as Database,
     temporal: new Client(),
-    config: loadConfig({}),
+    config: loadConfig({ HERALD_TRACKING_SECRET: 'unit-test-tracking-secret' }),
     sink: new SmtpSink(),
   })
   const openRoutes = (path: string) => path === '/api/openapi.json' || path.startsWith('/api/docs')
