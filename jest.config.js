@@ -32,6 +32,7 @@ const integration = (db) => ({
 const only = process.env.HERALD_TEST_DATABASES?.split(',')
 
 module.exports = {
+  base,
   ...base,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

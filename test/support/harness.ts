@@ -48,6 +48,10 @@ export interface HarnessOptions {
   sink?: SmtpSinkOptions
   /** false: no worker in this process (fault tests run workers as processes of their own) */
   inProcessWorker?: boolean
+  /** A Temporal server of the test's own (fault tests restart it); the run's shared one otherwise. */
+  temporalAddress?: string
+  /** A PostgreSQL server of the test's own (fault tests restart it). */
+  postgresAdminUrl?: string
 }
 
 let runtimeInstalled = false
@@ -56,8 +60,8 @@ export function testDialect(): 'sqlite' | 'postgres' {
   return process.env.HERALD_TEST_DB === 'postgres' ? 'postgres' : 'sqlite'
 }
 
-export async function createTestDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
-  if (testDialect() === 'postgres') return createPostgresDatabase()
+export async function createTestDatabaseUrl(postgresAdminUrl?: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (testDialect() === 'postgres' || postgresAdminUrl) return createPostgresDatabase(postgresAdminUrl)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-test-'))
   return {
     url: `sqlite:${path.join(dir, 'herald.sqlite')}`,
@@ -70,10 +74,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     Runtime.install({ logger: new DefaultLogger((process.env.HERALD_TEST_LOG_LEVEL as 'WARN') ?? 'ERROR') })
     runtimeInstalled = true
   }
-  const address = process.env.HERALD_TEST_TEMPORAL_ADDRESS
+  const address = options.temporalAddress ?? process.env.HERALD_TEST_TEMPORAL_ADDRESS
   if (!address)
     throw new Error('HERALD_TEST_TEMPORAL_ADDRESS is unset: run the tests through jest (global setup)')
-  const database = await createTestDatabaseUrl()
+  const database = await createTestDatabaseUrl(options.postgresAdminUrl)
   const db = await openDatabase(database.url)
   const sink = await new SmtpSink(options.sink).start()
   const taskQueue = `herald-test-${crypto.randomBytes(4).toString('hex')}`

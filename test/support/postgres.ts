@@ -34,17 +34,19 @@ export async function ensurePostgres(log: (line: string) => void): Promise<void>
 }
 
 /** A fresh database for one test file; dropped afterwards. */
-export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createPostgresDatabase(
+  adminUrl = postgresAdminUrl,
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `herald_test_${crypto.randomBytes(6).toString('hex')}`
-  const admin = knex({ client: 'pg', connection: postgresAdminUrl, pool: { min: 0, max: 1 } })
+  const admin = knex({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
   await admin.raw(`create database ${name}`)
   await admin.destroy()
-  const url = new URL(postgresAdminUrl)
+  const url = new URL(adminUrl)
   url.pathname = `/${name}`
   return {
     url: url.toString(),
     drop: async () => {
-      const admin = knex({ client: 'pg', connection: postgresAdminUrl, pool: { min: 0, max: 1 } })
+      const admin = knex({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
       await admin.raw(`drop database if exists ${name} with (force)`)
       await admin.destroy()
     },
