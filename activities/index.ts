@@ -16,8 +16,10 @@ import {
 import { expireRetries as expireRetryLogs, retryWork, type RetryWork } from '../persistence/sending-logs'
 import { hasCriticalProblem, preparationMessages, type PreparationReport } from '../domain/preparation'
 import { sendBatch, type BatchResult, type SendBatchInput } from './send-batch'
+import { createRecurringActivities } from './recurring'
 
 export type { BatchResult, SendBatchInput }
+export type { BeginRunInput, BeginRunResult, PrepareRunInput, PreparedRun } from './recurring'
 
 export interface ActivityDeps {
   db: Database
@@ -96,6 +98,8 @@ export const createActivities = (deps: ActivityDeps) => {
     failUnfinished(deliveryId: number, reason: string): Promise<number> {
       return failUnfinishedLogs(db, deliveryId, reason)
     },
+
+    ...createRecurringActivities({ db, clock }),
   }
 }
 

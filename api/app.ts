@@ -12,6 +12,7 @@ import { deliveryRoutes } from './routes/deliveries'
 import { profileRoutes } from './routes/profiles'
 import { userRoutes } from './routes/users'
 import { sinkRoutes } from './routes/sink'
+import { recurringRoutes } from './routes/recurring'
 import type { ApiContext } from './context'
 
 export interface AppDeps {
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps) {
   )
   app.route('/api', profileRoutes(ctx))
   app.route('/api', deliveryRoutes(ctx))
+  app.route('/api', recurringRoutes(ctx, deps.temporal))
   app.route('/api', userRoutes(ctx))
   if (deps.sink) app.route('/api', sinkRoutes(ctx, deps.sink))
   return app

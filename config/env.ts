@@ -25,6 +25,8 @@ export interface HeraldConfig {
   /** For deliveries that do not choose: resend in-doubt messages, or leave them unsent. */
   defaultGuarantee: DeliveryGuarantee
   delivery: DeliverySettings
+  /** Recurring deliveries may not run more often than this (10 minutes; tests use seconds). */
+  minRecurrenceMs: number
 }
 
 type Env = Record<string, string | undefined>
@@ -96,5 +98,6 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       retryIntervalMs: duration(env, 'HERALD_RETRY_INTERVAL', defaultDeliverySettings.retryIntervalMs),
       batchesPerRun: integer(env, 'HERALD_BATCHES_PER_RUN', defaultDeliverySettings.batchesPerRun, 1),
     },
+    minRecurrenceMs: Math.max(duration(env, 'HERALD_MIN_RECURRENCE', 10 * 60_000), 1000),
   }
 }

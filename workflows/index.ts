@@ -1,2 +1,3 @@
 /** Every workflow the Herald worker runs (the worker bundles this file). */
 export { deliveryWorkflow } from './delivery'
+export { recurringRunWorkflow } from './recurring-run'

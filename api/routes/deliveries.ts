@@ -15,6 +15,7 @@ import { badRequest, notFound } from '../errors'
 import * as s from '../schemas'
 import { allErrors as errors, guardedRoute as route, json, jsonBody } from '../openapi'
 import type { ApiContext } from '../context'
+import { executionLinks } from '../recurring-schedules'
 
 export function contactDateFrom(
   value: string | null | undefined,
@@ -100,8 +101,11 @@ export function deliveryRoutes(ctx: ApiContext) {
       createdAt: iso(delivery.createdAt),
       updatedAt: iso(delivery.updatedAt),
       progress: progressOf(delivery, counts),
-      workflowId: workflows.workflowId(delivery.id),
-      temporalUrl: workflows.temporalUrl(delivery.id),
+      recurringId: delivery.recurringId ?? null,
+      periodKey: delivery.periodKey ?? null,
+      ...(delivery.recurringId
+        ? await executionLinks(db, ctx.config.temporal, delivery.id)
+        : { workflowId: workflows.workflowId(delivery.id), temporalUrl: workflows.temporalUrl(delivery.id) }),
     }
   }
 
