@@ -12,7 +12,7 @@ export interface DevServerOptions {
   uiPort?: number
   /** Persistent SQLite file; in memory without it. */
   dbFile?: string
-  /** Server dynamic config, e.g. `{ 'limit.historyCount.suggestContinueAsNew': 1000 }`. */
+  /** Server dynamic config, e.g. `{ 'limit.historyCount.suggestContinueAsNew': 400 }`. */
   dynamicConfig?: Record<string, string | number | boolean>
   log?: (line: string) => void
 }

@@ -11,7 +11,7 @@ export default async function globalSetup(): Promise<void> {
   const [server, bundle] = await Promise.all([
     // Temporal continues a schedule's own workflow as new when it suggests so (4 Ki events by default);
     // a lower mark lets the 100-run recurrence test see that bound within its runs.
-    startDevServer({ log, dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 1000 } }),
+    startDevServer({ log, dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 400 } }),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }),
   ])
   const bundlePath = path.join(os.tmpdir(), `herald-workflows-${process.pid}.js`)
