@@ -4,6 +4,7 @@ import {
   WorkflowNotFoundError,
   isGrpcServiceError,
   type Client,
+  type ScheduleHandle,
   type ScheduleSpec,
 } from '@temporalio/client'
 import type { HeraldConfig } from '../config/env'
@@ -18,7 +19,7 @@ import {
   recurringScheduleId,
   type RunView,
 } from '../workflows/recurring-messages'
-import { badRequest } from './errors'
+import { badRequest, conflict } from './errors'
 
 /** How long the API waits for a worker to take a confirmation before answering 503. */
 const commandDeadlineMs = 20_000
@@ -96,16 +97,16 @@ export class RecurringSchedules {
   }
 
   pause(recurringId: number, by: string): Promise<void> {
-    return this.handle(recurringId).pause(`paused by ${by} through Herald`)
+    return this.act(recurringId, (handle) => handle.pause(`paused by ${by} through Herald`))
   }
 
   resume(recurringId: number, by: string): Promise<void> {
-    return this.handle(recurringId).unpause(`resumed by ${by} through Herald`)
+    return this.act(recurringId, (handle) => handle.unpause(`resumed by ${by} through Herald`))
   }
 
   /** Runs once now; a run in progress gives way as when its successor is due. */
   trigger(recurringId: number): Promise<void> {
-    return this.handle(recurringId).trigger()
+    return this.act(recurringId, (handle) => handle.trigger())
   }
 
   /** Deletes the schedule and asks the runs that have not begun sending to give way. */
@@ -145,8 +146,17 @@ export class RecurringSchedules {
     return namespaceUrl(this.config.temporal)
   }
 
-  private handle(recurringId: number) {
+  private handle(recurringId: number): ScheduleHandle {
     return this.client.schedule.getHandle(this.scheduleId(recurringId))
+  }
+
+  private async act(recurringId: number, command: (handle: ScheduleHandle) => Promise<void>): Promise<void> {
+    try {
+      await command(this.handle(recurringId))
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err
+      throw conflict(`the schedule of recurring delivery ${recurringId} no longer exists in Temporal`)
+    }
   }
 }
 

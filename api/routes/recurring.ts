@@ -70,11 +70,11 @@ export function recurringRoutes(ctx: ApiContext, temporal: Client) {
   const reconcile = async (recurring: IRecurringDelivery): Promise<ScheduleView | null> => {
     if (recurring.status === 'stopped') return null
     const schedule = await schedules.describe(recurring.id)
-    if (!schedule) await setStatus(recurring, 'stopped')
+    // Temporal deletes a schedule some days after its last run: that one finished rather than stopped.
+    const ended = Boolean(recurring.endsAt && recurring.endsAt.getTime() <= Date.now())
+    if (!schedule) await setStatus(recurring, ended ? 'finished' : 'stopped')
     else if (schedule.paused) await setStatus(recurring, 'paused')
-    else if (!schedule.nextRuns.length && recurring.endsAt && recurring.endsAt.getTime() <= Date.now())
-      await setStatus(recurring, 'finished')
-    else await setStatus(recurring, 'active')
+    else await setStatus(recurring, ended && !schedule.nextRuns.length ? 'finished' : 'active')
     return schedule
   }
 
