@@ -85,7 +85,7 @@ export class RecurringSchedules {
       return {
         scheduleId: description.scheduleId,
         paused: description.state.paused,
-        note: description.state.note ?? null,
+        note: description.state.note || null,
         nextRuns: description.info.nextActionTimes.slice(0, 5).map((date) => date.toISOString()),
         runsStarted: description.info.numActionsTaken,
         temporalUrl: this.scheduleUrl(recurringId),
