@@ -60,11 +60,10 @@ describe('the history of a recurring delivery', () => {
     expect(Math.max(...chain)).toBeLessThan(500)
     expect(schedulerRun.firstRunId).not.toBe(schedulerRun.runId)
 
-    // Herald's runs: one short workflow each, as long for the 100th run as for the 2nd.
+    // Herald's runs: one short workflow each, whatever its rank (a history holding every run would pass
+    // 60 events within a few runs: the schedule's own grows by about 8 a run).
     const lengths = await Promise.all(runs.slice(0, 100).map((run) => historyLength(run.workflowId)))
     expect(Math.max(...lengths.map((l) => l.length))).toBeLessThan(60)
-    const early = Math.max(...lengths.slice(1, 10).map((l) => l.length))
-    expect(Math.max(...lengths.slice(90).map((l) => l.length))).toBeLessThanOrEqual(early)
 
     const [execution] = await executionsOf(h, id)
     expect(receivedFor(h, execution.id).size).toBe(1)

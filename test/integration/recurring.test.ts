@@ -20,6 +20,7 @@ describe('recurring deliveries', () => {
     await h?.close()
   })
 
+  const final = ['sent', 'skipped', 'expired', 'failed']
   const soon = (ms: number) => new Date(Date.now() + ms).toISOString()
   const everyMessageOnce = (id: number, count: number) => {
     const received = receivedFor(h, id)
@@ -165,13 +166,13 @@ describe('recurring deliveries', () => {
     expect((await h.api('POST', `/api/recurring-deliveries/${id}/pause`, { as: 'workflow' })).status).toBe(
       409,
     )
-    const whenPaused = (await waitForRuns(h, id, (r) => r.every((run) => run.status === 'sent'))).length
+    const whenPaused = (await waitForRuns(h, id, (r) => r.every((run) => final.includes(run.status)))).length
     await sleep(5000)
     expect(await runsOf(h, id)).toHaveLength(whenPaused)
 
     const resumed = await h.api('POST', `/api/recurring-deliveries/${id}/resume`, { as: 'workflow' })
     expect(resumed.body).toMatchObject({ status: 'active', schedule: { paused: false } })
-    await waitForRuns(h, id, (r) => withStatus(r, 'sent').length > whenPaused, 10_000)
+    await waitForRuns(h, id, (r) => withStatus(r.slice(whenPaused), 'sent').length > 0, 10_000)
     await h.api('POST', `/api/recurring-deliveries/${id}/stop`, { as: 'workflow' })
   })
 
