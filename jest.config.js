@@ -3,24 +3,7 @@
  * dashboard once, on SQLite (what they prove does not depend on the database). `npm test` runs the
  * browser project in a second jest run, after the others.
  */
-const tsx = { syntax: 'typescript', tsx: true }
-const base = {
-  testEnvironment: 'node',
-  transform: {
-    '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }],
-    '^.+\\.tsx$': [
-      '@swc/jest',
-      {
-        jsc: {
-          target: 'es2022',
-          parser: tsx,
-          transform: { react: { runtime: 'automatic', importSource: 'hono/jsx' } },
-        },
-      },
-    ],
-  },
-  moduleFileExtensions: ['ts', 'tsx', 'js', 'json'],
-}
+const base = require('./jest.base.js')
 
 const integration = (db) => ({
   ...base,
@@ -32,7 +15,6 @@ const integration = (db) => ({
 const only = process.env.HERALD_TEST_DATABASES?.split(',')
 
 module.exports = {
-  base,
   ...base,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -1,5 +1,6 @@
 /** `npm run test:faults`: processes killed and servers restarted on loopback; one file at a time. */
-const { base, globalSetup, globalTeardown } = require('./jest.config.js')
+const base = require('./jest.base.js')
+const { globalSetup, globalTeardown } = require('./jest.config.js')
 
 const only = process.env.HERALD_TEST_DATABASES?.split(',')
 

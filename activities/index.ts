@@ -22,8 +22,10 @@ import { computeDeliveryStats, refreshDeliveryStats } from '../persistence/stats
 import type { StatsFigures } from '../domain/kpis'
 import { sendBatch, type BatchResult, type SendBatchInput } from './send-batch'
 import { checkBounceRatio, raiseAlert, type AlertSettings } from './alerts'
+import { createRecurringActivities } from './recurring'
 
 export type { BatchResult, SendBatchInput, StatsFigures }
+export type { BeginRunInput, BeginRunResult, PrepareRunInput, PreparedRun } from './recurring'
 
 export interface ActivityDeps {
   db: Database
@@ -155,6 +157,8 @@ export const createActivities = (deps: ActivityDeps) => {
     failUnfinished(deliveryId: number, reason: string): Promise<number> {
       return failUnfinishedLogs(db, deliveryId, reason)
     },
+
+    ...createRecurringActivities({ db, clock }),
   }
 }
 

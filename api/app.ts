@@ -17,6 +17,7 @@ import { monitoringRoutes } from './routes/monitoring'
 import { addressRoutes } from './routes/addresses'
 import { trackingRoutes } from './routes/tracking'
 import { StatsWorkflows } from './stats-workflows'
+import { recurringRoutes } from './routes/recurring'
 import type { ApiContext } from './context'
 import { docsRoutes } from './docs'
 import { dashboardPaths, dashboardRoutes } from '../dashboard'
@@ -77,6 +78,13 @@ export function createApp(deps: AppDeps) {
     }),
   )
   app.use('/api/*', timeout(30_000))
+  // A command without a body, sent with a JSON content type (as many clients do), means `{}`.
+  app.use('/api/*', async (c, next) => {
+    if (c.req.header('content-length') === '0' && c.req.header('content-type')?.includes('json')) {
+      c.req.raw = new Request(c.req.raw, { body: '{}' })
+    }
+    await next()
+  })
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' })
   app.doc31('/api/openapi.json', documentConfig)
   app.route('/api', docsRoutes())
@@ -85,6 +93,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api/*', async (c, next) => (open(c.req.path) ? next() : authenticate(deps.db)(c, next)))
   app.route('/api', profileRoutes(ctx))
   app.route('/api', deliveryRoutes(ctx))
+  app.route('/api', recurringRoutes(ctx, deps.temporal))
   app.route('/api', userRoutes(ctx))
   app.route(
     '/api',

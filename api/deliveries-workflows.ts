@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client'
-import { ApiError } from './errors'
+import { ApiError, conflict } from './errors'
 import type { UpdateDefinition } from '@temporalio/common'
 import type { HeraldConfig } from '../config/env'
 import type { IDelivery } from '../persistence/entities'
@@ -73,6 +73,11 @@ export class DeliveryWorkflows {
     update: UpdateDefinition<DeliveryView, [A]>,
     input: A,
   ): Promise<DeliveryView> {
+    if (delivery.recurringId) {
+      throw conflict(
+        `delivery ${delivery.id} is an execution of recurring delivery ${delivery.recurringId}: its runs send it; act on the recurring delivery`,
+      )
+    }
     const send = () =>
       this.client.withDeadline(Date.now() + commandDeadlineMs, () =>
         this.client.workflow.getHandle(this.workflowId(delivery.id)).executeUpdate(update, { args: [input] }),

@@ -41,6 +41,8 @@ export interface HeraldConfig {
     /** Who receives alerts by email (none: alerts are only recorded). */
     emails: string[]
   }
+  /** Recurring deliveries may not run more often than this (10 minutes; tests use seconds). */
+  minRecurrenceMs: number
 }
 
 type Env = Record<string, string | undefined>
@@ -158,5 +160,6 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
         .map((address) => address.trim())
         .filter(Boolean),
     },
+    minRecurrenceMs: Math.max(duration(env, 'HERALD_MIN_RECURRENCE', 10 * 60_000), 1000),
   }
 }

@@ -69,3 +69,15 @@ export function bounceRatioExceeded(counts: Pick<KpiCounts, 'delivered' | 'faile
   const processed = counts.delivered + counts.failed
   return processed > 0 && counts.failed / processed > ratio
 }
+
+/** Totals of several executions, for the recurring delivery that owns them. */
+export function addCounts(all: KpiCounts[]): KpiCounts {
+  const sum = (pick: (c: KpiCounts) => number) => all.reduce((n, c) => n + pick(c), 0)
+  return {
+    toDeliver: sum((c) => c.toDeliver),
+    delivered: sum((c) => c.delivered),
+    failed: sum((c) => c.failed),
+    uniqueOpens: sum((c) => c.uniqueOpens),
+    uniqueClicks: sum((c) => c.uniqueClicks),
+  }
+}

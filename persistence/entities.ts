@@ -6,6 +6,8 @@ import type { ExclusionReason } from '../domain/exclusions'
 import type { DeliveryGuarantee, FailureType, SendingStatus } from '../domain/sending'
 import type { Audience } from '../domain/audience'
 import type { PreparationReport } from '../domain/preparation'
+import type { AggregationPeriod } from '../domain/recurrence'
+import type { RecurringStatus, RunStatus } from '../domain/recurring-runs'
 
 /**
  * Herald's tables. The schema itself lives in the committed migrations (one set for SQLite and
@@ -114,6 +116,9 @@ export const Delivery = defineEntity({
     finishedAt: p.datetime().nullable(),
     /** The transport error the send is currently retrying on, if any. */
     sendError: p.string().length(1000).nullable(),
+    /** Set on an execution of a recurring delivery: the recurrence, and the aggregation period it covers. */
+    recurringId: p.integer().nullable(),
+    periodKey: p.string().length(255).nullable(),
     createdBy: p.string().length(255),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p
@@ -121,6 +126,7 @@ export const Delivery = defineEntity({
       .onCreate(() => new Date())
       .onUpdate(() => new Date()),
   },
+  uniques: [{ properties: ['recurringId', 'periodKey'] }],
 })
 export type IDelivery = InferEntity<typeof Delivery>
 
@@ -177,4 +183,74 @@ export const RateLimit = defineEntity({
   },
 })
 
-export const entities = [Profile, AddressState, User, ApiToken, Delivery, SendingLog, ExclusionLog, RateLimit]
+/** A delivery that repeats on a Temporal schedule; each aggregation period is one execution (a delivery). */
+export const RecurringDelivery = defineEntity({
+  name: 'RecurringDelivery',
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    label: p.string().length(255),
+    subject: p.string().length(998),
+    html: p.text().nullable(),
+    text: p.text().nullable(),
+    fromName: p.string().length(255).nullable(),
+    fromEmail: p.string().length(320).nullable(),
+    audience: p.json<Audience>(),
+    tracking: p.boolean().default(false),
+    guarantee: p.string().length(16).$type<DeliveryGuarantee>().default('at_least_once'),
+    targetLimit: p.integer().nullable(),
+    cron: p.string().length(255).nullable(),
+    intervalMs: p.bigint('number').nullable(),
+    timeZone: p.string().length(64),
+    startsAt: p.datetime().nullable(),
+    endsAt: p.datetime().nullable(),
+    aggregation: p.string().length(8).$type<AggregationPeriod>().default('none'),
+    confirmBeforeEachSend: p.boolean().default(false),
+    status: p.string().length(16).$type<RecurringStatus>().default('active'),
+    createdBy: p.string().length(255),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+  },
+})
+export type IRecurringDelivery = InferEntity<typeof RecurringDelivery>
+
+/** One run of a recurring delivery: one workflow started by its schedule. */
+export const RecurringRun = defineEntity({
+  name: 'RecurringRun',
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    recurring: () => p.manyToOne(RecurringDelivery).deleteRule('cascade'),
+    /** The execution this run added to. */
+    delivery: () => p.manyToOne(Delivery).nullable().deleteRule('set null'),
+    workflowId: p.string().length(255).unique(),
+    scheduledAt: p.datetime(),
+    startedAt: p.datetime(),
+    status: p.string().length(32).$type<RunStatus>(),
+    reason: p.string().length(500).nullable(),
+    /** The batches of the execution this run prepared: firstBatch … firstBatch + batchCount - 1. */
+    firstBatch: p.integer().nullable(),
+    batchCount: p.integer().default(0),
+    messagesToDeliver: p.integer().default(0),
+    excludedCount: p.integer().default(0),
+    confirmedBy: p.string().length(255).nullable(),
+    confirmedAt: p.datetime().nullable(),
+    finishedAt: p.datetime().nullable(),
+  },
+  indexes: [{ properties: ['recurring', 'status'] }, { properties: ['delivery'] }],
+})
+export type IRecurringRun = InferEntity<typeof RecurringRun>
+
+export const entities = [
+  Profile,
+  AddressState,
+  User,
+  ApiToken,
+  Delivery,
+  SendingLog,
+  ExclusionLog,
+  RateLimit,
+  RecurringDelivery,
+  RecurringRun,
+]

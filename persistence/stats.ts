@@ -1,6 +1,6 @@
 import type { Knex } from '@mikro-orm/knex'
 import type { Database } from './database'
-import { computeKpis, type StatsFigures } from '../domain/kpis'
+import { computeKpis, type KpiCounts, type StatsFigures } from '../domain/kpis'
 import { countSendingLogs, type StatusCounts } from './sending-logs'
 
 /**
@@ -103,11 +103,12 @@ export async function readDeliveryStats(db: Database, deliveryId: number): Promi
 }
 
 /** Live KPIs: delivered and bounces from the sending logs now, opens and clicks as last refreshed. */
-export async function liveKpis(
+/** A delivery's counts for its KPIs: sending logs live, opens and clicks as last computed or refreshed. */
+export async function kpiCountsOf(
   db: Database,
   delivery: { id: number; messagesToDeliver: number },
   counts?: StatusCounts,
-): Promise<StatsFigures> {
+): Promise<KpiCounts & { computedAt: string | null; refreshedAt: string | null }> {
   const live = counts ?? (await countSendingLogs(db, delivery.id))
   const row = await db
     .knex('delivery_stats')
@@ -115,16 +116,23 @@ export async function liveKpis(
     .where('delivery_id', delivery.id)
     .first()
   return {
-    kpis: computeKpis({
-      toDeliver: delivery.messagesToDeliver,
-      delivered: live.sent,
-      failed: live.failed + live.in_doubt,
-      uniqueOpens: Number(row?.unique_opens ?? 0),
-      uniqueClicks: Number(row?.unique_clicks ?? 0),
-    }),
+    toDeliver: delivery.messagesToDeliver,
+    delivered: live.sent,
+    failed: live.failed + live.in_doubt,
+    uniqueOpens: Number(row?.unique_opens ?? 0),
+    uniqueClicks: Number(row?.unique_clicks ?? 0),
     computedAt: iso(row?.computed_at),
     refreshedAt: iso(row?.refreshed_at),
   }
+}
+
+export async function liveKpis(
+  db: Database,
+  delivery: { id: number; messagesToDeliver: number },
+  counts?: StatusCounts,
+): Promise<StatsFigures> {
+  const { computedAt, refreshedAt, ...kpiCounts } = await kpiCountsOf(db, delivery, counts)
+  return { kpis: computeKpis(kpiCounts), computedAt, refreshedAt }
 }
 
 const iso = (value: unknown) => (value == null ? null : new Date(value as string | number).toISOString())

@@ -12,7 +12,16 @@ export interface DevServerOptions {
   uiPort?: number
   /** Persistent SQLite file; in memory without it. */
   dbFile?: string
+  /** Server dynamic config, e.g. `{ 'limit.historyCount.suggestContinueAsNew': 400 }`. */
+  dynamicConfig?: Record<string, string | number | boolean>
   log?: (line: string) => void
+}
+
+function dynamicConfigArgs(values: DevServerOptions['dynamicConfig'] = {}): string[] {
+  return Object.entries(values).flatMap(([key, value]) => [
+    '--dynamic-config-value',
+    `${key}=${JSON.stringify(value)}`,
+  ])
 }
 
 export interface DevServer {
@@ -46,6 +55,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (options.dbFile) args.push('--db-filename', options.dbFile)
   for (const [name, type] of Object.entries(heraldSearchAttributes))
     args.push('--search-attribute', `${name}=${type}`)
+  args.push(...dynamicConfigArgs(options.dynamicConfig))
   const child = spawn(cli.path, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -106,6 +116,7 @@ async function startWithSdkDownload(port: number, options: DevServerOptions): Pr
       searchAttributes: Object.keys(heraldSearchAttributes).map((name) =>
         defineSearchAttributeKey(name, SearchAttributeType.KEYWORD),
       ),
+      extraArgs: dynamicConfigArgs(options.dynamicConfig),
     },
   })
   return {

@@ -6,14 +6,16 @@ import { execFileSync } from 'node:child_process'
 import { startDevServer } from '../runtime/dev-server'
 import { findTemporalCli } from '../runtime/temporal-cli'
 import { importProfiles, readyDelivery, startHarness, type Harness } from '../test/support/harness'
+import { createRecurring, waitForRuns, withStatus } from '../test/support/recurring'
 
 /**
  * Records real delivery histories into test/fixtures/histories; the replay test replays them against
  * today's workflow code, so a change that breaks running workflows fails the build.
- * Run `npm run record-histories -- <scenario>…` only when a history should join the set: it records the
- * scenarios named (all without names) and never overwrites a file, so old histories stay as they were.
+ * Run `npm run record-histories [scenario…]` only when a history should join the set; it never
+ * overwrites a file, and names of scenarios limit the recording to them.
+ * A scenario returns a delivery id (its workflow is recorded) or the ids of the workflows to record.
  */
-const scenarios: Record<string, (h: Harness) => Promise<number>> = {
+const scenarios: Record<string, (h: Harness) => Promise<number | string[]>> = {
   async 'approved-and-sent'(h) {
     const id = await readyDelivery(h, await importProfiles(h, 45))
     await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start', body: { expectedMessages: 45 } })
@@ -72,7 +74,42 @@ const scenarios: Record<string, (h: Harness) => Promise<number>> = {
     await h.app.request(/href="([^"]*\/t\/c\/[^"]+)"/.exec(html)![1])
     await h.api('POST', `/api/deliveries/${id}/compute-stats`)
     await h.client.workflow.getHandle(`${workflowId}-stats`).result()
-    return id
+    // Both the delivery's workflow and its stats child, which continued as new.
+    return [workflowId, `${workflowId}-stats`]
+  },
+  /** Run 1 confirmed and sent, run 2 expired when run 3 was due, run 3 expired by the stop. */
+  async 'recurring-confirmed-expired'(h) {
+    const ids = await importProfiles(h, 5)
+    const id = await createRecurring(h, {
+      audience: { profileIds: ids },
+      confirmBeforeEachSend: true,
+      recurrence: { every: '4s', startsAt: new Date(Date.now() + 1500).toISOString() },
+    })
+    const [first] = await waitForRuns(h, id, (r) => withStatus(r, 'waiting_for_confirmation').length === 1)
+    await h.api('POST', `/api/recurring-deliveries/${id}/runs/${first.id}/confirm`, {
+      as: 'start',
+      body: { expectedMessages: 5 },
+    })
+    await waitForRuns(h, id, (r) => withStatus(r, 'expired').length === 1 && r.length === 3)
+    await h.api('POST', `/api/recurring-deliveries/${id}/stop`, { as: 'workflow' })
+    const runs = await waitForRuns(h, id, (r) => r.every((run) => run.status !== 'waiting_for_confirmation'))
+    return runs.map((run) => run.workflowId)
+  },
+  /** Two runs add to one daily execution; the first sends 35 messages in 4 batches and continues as new. */
+  async 'recurring-aggregated-continued'(h) {
+    const segment = `record-${Date.now()}`
+    await importProfiles(h, 35, () => ({ attributes: { segment } }))
+    const id = await createRecurring(h, {
+      audience: { filter: [{ field: 'attributes.segment', op: 'eq', value: segment }] },
+      aggregation: 'day',
+      recurrence: { every: '4s', startsAt: new Date(Date.now() + 1500).toISOString() },
+    })
+    await waitForRuns(h, id, (r) => withStatus(r, 'sent').length === 1)
+    await importProfiles(h, 3, () => ({ attributes: { segment } }))
+    await waitForRuns(h, id, (r) => withStatus(r, 'sent').length === 2)
+    await h.api('POST', `/api/recurring-deliveries/${id}/stop`, { as: 'workflow' })
+    const runs = await waitForRuns(h, id, (r) => r.every((run) => run.status !== 'started'))
+    return withStatus(runs, 'sent').map((run) => run.workflowId)
   },
 }
 
@@ -86,25 +123,23 @@ async function record() {
   fs.writeFileSync(bundlePath, bundle.code)
   process.env.HERALD_TEST_TEMPORAL_ADDRESS = server.address
   process.env.HERALD_TEST_WORKFLOW_BUNDLE = bundlePath
-  const chosen = process.argv.slice(2)
-  const unknown = chosen.filter((name) => !(name in scenarios))
-  if (unknown.length) throw new Error(`unknown scenarios: ${unknown.join(', ')}`)
   const h = await startHarness({
-    env: { HERALD_BATCH_SIZE: '10', HERALD_RETRY_INTERVAL: '1s' },
+    env: { HERALD_BATCH_SIZE: '10', HERALD_RETRY_INTERVAL: '1s', HERALD_MIN_RECURRENCE: '1s' },
     settings: { batchesPerRun: 3, statsIntervalMs: 1000, trackingPeriodMs: 6000, statsRefreshesPerRun: 3 },
   })
   const dir = path.resolve(__dirname, '../test/fixtures/histories')
   const stamp = new Date().toISOString().slice(0, 10)
+  const only = process.argv.slice(2)
+  const unknown = only.filter((name) => !(name in scenarios))
+  if (unknown.length) throw new Error(`unknown scenarios: ${unknown.join(', ')}`)
   try {
     for (const [name, scenario] of Object.entries(scenarios)) {
-      if (chosen.length && !chosen.includes(name)) continue
-      const id = await scenario(h)
-      const deliveryWorkflowId = `${h.config.temporal.workflowIdPrefix}delivery-${id}`
-      for (const [suffix, workflowId] of [
-        ['', deliveryWorkflowId],
-        ['-stats', `${deliveryWorkflowId}-stats`],
-      ]) {
-        let n = 0
+      if (only.length && !only.includes(name)) continue
+      const result = await scenario(h)
+      const workflowIds =
+        typeof result === 'number' ? [`${h.config.temporal.workflowIdPrefix}delivery-${result}`] : result
+      let n = 0
+      for (const workflowId of workflowIds) {
         for await (const run of h.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
           // The CLI's JSON is the form the Temporal UI exports, which historyFromJSON reads back.
           const json = execFileSync(cli, [
@@ -119,9 +154,8 @@ async function record() {
             '-o',
             'json',
           ])
-          const file = path.join(dir, `${stamp}-${name}${suffix}-run${++n}.json`)
-          if (fs.existsSync(file)) throw new Error(`${file} exists: recorded histories are never rewritten`)
-          fs.writeFileSync(file, json)
+          const file = path.join(dir, `${stamp}-${name}-run${++n}.json`)
+          fs.writeFileSync(file, json, { flag: 'wx' })
           console.log(`recorded ${file} (${run.historyLength} events)`)
         }
       }

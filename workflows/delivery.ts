@@ -75,7 +75,7 @@ const {
   retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2 },
 })
 
-const sendBatchOptions = {
+export const sendBatchOptions = {
   startToCloseTimeout: '1 hour',
   // A worker that dies is noticed within this, and its batch retried elsewhere.
   heartbeatTimeout: '10s',

@@ -1,3 +1,4 @@
 /** Every workflow the Herald worker runs (the worker bundles this file). */
 export { deliveryWorkflow } from './delivery'
 export { deliveryStatsWorkflow } from './stats'
+export { recurringRunWorkflow } from './recurring-run'

@@ -16,6 +16,7 @@ import { badRequest, notFound } from '../errors'
 import * as s from '../schemas'
 import { errorReplies, guardedRoute as route, json, jsonBody, workflowErrors } from '../openapi'
 import type { ApiContext } from '../context'
+import { executionLinks } from '../recurring-schedules'
 
 export function contactDateFrom(
   value: string | null | undefined,
@@ -102,8 +103,11 @@ export function deliveryRoutes(ctx: ApiContext) {
       updatedAt: iso(delivery.updatedAt),
       progress: progressOf(delivery, counts),
       kpis: (await liveKpis(db, delivery, counts)).kpis,
-      workflowId: workflows.workflowId(delivery.id),
-      temporalUrl: workflows.temporalUrl(delivery.id),
+      recurringId: delivery.recurringId ?? null,
+      periodKey: delivery.periodKey ?? null,
+      ...(delivery.recurringId
+        ? await executionLinks(db, ctx.config.temporal, delivery.id)
+        : { workflowId: workflows.workflowId(delivery.id), temporalUrl: workflows.temporalUrl(delivery.id) }),
     }
   }
 

@@ -57,6 +57,19 @@ describe('API errors', () => {
     expect(await deliveryCount()).toBe(before)
   })
 
+  test('an empty body with a JSON content type is an empty object, not malformed JSON', async () => {
+    const created = await h.api('POST', '/api/deliveries', { body: valid() })
+    const res = await h.app.request(`/api/deliveries/${created.body.id}/prepare`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${h.tokens.creator}`,
+        'content-type': 'application/json',
+        'content-length': '0',
+      },
+    })
+    expect(res.status).toBe(200)
+  })
+
   test('malformed JSON gets 400 naming the body', async () => {
     const res = await h.api('POST', '/api/deliveries', { raw: '{"label": ' })
     expect(res.status).toBe(400)

@@ -60,7 +60,9 @@ export function testDialect(): 'sqlite' | 'postgres' {
   return process.env.HERALD_TEST_DB === 'postgres' ? 'postgres' : 'sqlite'
 }
 
-export async function createTestDatabaseUrl(postgresAdminUrl?: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createTestDatabaseUrl(
+  postgresAdminUrl?: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
   if (testDialect() === 'postgres' || postgresAdminUrl) return createPostgresDatabase(postgresAdminUrl)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-test-'))
   return {

@@ -1,0 +1,150 @@
+import { ApplicationFailure } from '@temporalio/common'
+import { DateTime } from 'luxon'
+import type { Database } from '../persistence/database'
+import { appendToTarget } from '../persistence/preparation'
+import {
+  loadRecurring,
+  openExecution,
+  recordRun,
+  recordRunStart,
+  refreshExecutionCounts,
+  type RunPatch,
+} from '../persistence/recurring'
+import { periodKey } from '../domain/recurrence'
+import { hasCriticalProblem, preparationMessages, type PreparationReport } from '../domain/preparation'
+
+export interface BeginRunInput {
+  recurringId: number
+  workflowId: string
+  /** epoch ms: the time the schedule meant this run for */
+  scheduledAt: number
+  startedAt: number
+}
+
+export interface BeginRunResult {
+  runId: number
+  /** The recurrence was stopped after this run was started: it must not send. */
+  stopped: boolean
+}
+
+export interface PrepareRunInput {
+  runId: number
+  recurringId: number
+  batchSize: number
+  /** epoch ms: when the run prepares, which decides its aggregation period */
+  at: number
+}
+
+export interface PreparedRun {
+  executionId: number
+  /** The run opened a new execution (the first of its period). */
+  newExecution: boolean
+  firstBatch: number
+  batches: number
+  /** Messages this run added to the execution. */
+  toDeliver: number
+  /** Targeted profiles the execution held already (an earlier run of the period). */
+  alreadyIncluded: number
+  /** What blocks the send (content or audience), if anything. */
+  problem: string | null
+}
+
+/** The activities of a recurring delivery's runs; the sending itself reuses the delivery activities. */
+export const createRecurringActivities = (deps: { db: Database; clock: () => Date }) => {
+  const { db, clock } = deps
+
+  return {
+    async beginRun(input: BeginRunInput): Promise<BeginRunResult> {
+      const recurring = await loadRecurring(db, input.recurringId)
+      if (!recurring) {
+        throw ApplicationFailure.nonRetryable(
+          `recurring delivery ${input.recurringId} not found`,
+          'RecurringNotFound',
+        )
+      }
+      const runId = await recordRunStart(db, input)
+      return { runId, stopped: recurring.status === 'stopped' }
+    },
+
+    /**
+     * Recomputes the target into the execution of the run's aggregation period, opened by the first run
+     * of the period. A retry after the preparation committed finds it recorded and returns it as it was.
+     */
+    async prepareRun(input: PrepareRunInput): Promise<PreparedRun> {
+      const recurring = await loadRecurring(db, input.recurringId)
+      if (!recurring) {
+        throw ApplicationFailure.nonRetryable(
+          `recurring delivery ${input.recurringId} not found`,
+          'RecurringNotFound',
+        )
+      }
+      const done = await db.knex('recurring_run').where('id', input.runId).first()
+      const key = periodKey(recurring.aggregation, input.at, recurring.timeZone) ?? `run-${input.runId}`
+      const when =
+        recurring.aggregation === 'none'
+          ? DateTime.fromMillis(input.at, { zone: recurring.timeZone }).toFormat('yyyy-LL-dd HH:mm:ss')
+          : key
+      const { execution, created } = await openExecution(db, recurring, key, `${recurring.label} (${when})`)
+      if (done?.first_batch != null && Number(done.delivery_id) === execution.id) {
+        return {
+          executionId: execution.id,
+          newExecution: created,
+          firstBatch: Number(done.first_batch),
+          batches: Number(done.batch_count),
+          toDeliver: Number(done.messages_to_deliver),
+          alreadyIncluded: 0,
+          problem: null,
+        }
+      }
+      await recordRun(db, input.runId, { status: 'preparing', executionId: execution.id })
+
+      const counts = await appendToTarget(db, execution, input.batchSize, async (trx, appended) => {
+        const patch: RunPatch = {
+          firstBatch: appended.firstBatch,
+          batchCount: appended.batches,
+          messagesToDeliver: appended.toDeliver,
+          excludedCount: appended.target - appended.toDeliver,
+        }
+        await recordRun(db, input.runId, patch, trx)
+      })
+      // Profiles the execution holds already are no exclusion: "nothing new" is no error in a period.
+      const messages = preparationMessages(recurring, {
+        target: counts.target + counts.alreadyIncluded,
+        toDeliver: counts.toDeliver + counts.alreadyIncluded,
+        excluded: counts.excluded,
+      })
+      const report: PreparationReport = {
+        preparedAt: clock().toISOString(),
+        target: counts.target,
+        toDeliver: counts.toDeliver,
+        excluded: counts.excluded,
+        messages,
+        batches: counts.batches,
+      }
+      await refreshExecutionCounts(db, execution.id)
+      await db
+        .knex('delivery')
+        .where('id', execution.id)
+        .update({ preparation_report: JSON.stringify(report), prepared_version: execution.version })
+      const problem = hasCriticalProblem(messages)
+        ? messages
+            .filter((m) => m.severity === 'critical')
+            .map((m) => m.message)
+            .join('; ')
+        : null
+      return {
+        executionId: execution.id,
+        newExecution: created,
+        firstBatch: counts.firstBatch,
+        batches: counts.batches,
+        toDeliver: counts.toDeliver,
+        alreadyIncluded: counts.alreadyIncluded,
+        problem,
+      }
+    },
+
+    async recordRun(runId: number, patch: RunPatch): Promise<void> {
+      await recordRun(db, runId, patch)
+    },
+  }
+}

@@ -1,0 +1,197 @@
+import {
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  WorkflowNotFoundError,
+  isGrpcServiceError,
+  type Client,
+  type ScheduleHandle,
+  type ScheduleSpec,
+} from '@temporalio/client'
+import type { HeraldConfig } from '../config/env'
+import type { Database } from '../persistence/database'
+import type { IRecurringDelivery } from '../persistence/entities'
+import { intervalOffset } from '../domain/recurrence'
+import type { RecurringRunInput } from '../workflows/recurring-run'
+import type { Actor } from '../workflows/messages'
+import {
+  confirmRun,
+  recurringRunWorkflowId,
+  recurringScheduleId,
+  type RunView,
+} from '../workflows/recurring-messages'
+import { badRequest, conflict } from './errors'
+
+/** How long the API waits for a worker to take a confirmation before answering 503. */
+const commandDeadlineMs = 20_000
+
+export interface ScheduleView {
+  scheduleId: string
+  paused: boolean
+  note: string | null
+  /** The next few run times, as Temporal computes them. */
+  nextRuns: string[]
+  runsStarted: number
+  temporalUrl: string
+}
+
+/**
+ * One Temporal schedule per recurring delivery; it starts one run workflow per occurrence. Its overlap
+ * policy CANCEL_OTHER asks the previous run to give way when the next is due (an unconfirmed run
+ * expires, a send finishes first), and keeps only the latest of the starts that queued meanwhile:
+ * missed runs run once, never piled up.
+ */
+export class RecurringSchedules {
+  constructor(
+    private readonly client: Client,
+    private readonly config: Pick<HeraldConfig, 'temporal' | 'delivery'>,
+  ) {}
+
+  scheduleId(recurringId: number): string {
+    return recurringScheduleId(recurringId, this.config.temporal.workflowIdPrefix)
+  }
+
+  async create(recurring: IRecurringDelivery): Promise<void> {
+    const input: RecurringRunInput = {
+      recurringId: recurring.id,
+      confirmBeforeEachSend: recurring.confirmBeforeEachSend,
+      settings: this.config.delivery,
+    }
+    try {
+      await this.client.schedule.create({
+        scheduleId: this.scheduleId(recurring.id),
+        spec: specOf(recurring),
+        action: {
+          type: 'startWorkflow',
+          workflowType: 'recurringRunWorkflow',
+          args: [input],
+          taskQueue: this.config.temporal.taskQueue,
+          workflowId: recurringRunWorkflowId(recurring.id, this.config.temporal.workflowIdPrefix),
+          staticSummary: `Run of recurring delivery ${recurring.id}: ${recurring.label}`,
+        },
+        policies: { overlap: ScheduleOverlapPolicy.CANCEL_OTHER },
+        memo: { recurringId: recurring.id, label: recurring.label },
+      })
+    } catch (err) {
+      // Temporal reads the cron expression too; where it disagrees, the request was at fault.
+      if (isGrpcServiceError(err) && err.code === 3) throw badRequest('recurrence.cron', err.details)
+      throw err
+    }
+  }
+
+  /** The schedule as Temporal has it (ops may pause or delete it in the Temporal UI); null once deleted. */
+  async describe(recurringId: number): Promise<ScheduleView | null> {
+    try {
+      const description = await this.handle(recurringId).describe()
+      return {
+        scheduleId: description.scheduleId,
+        paused: description.state.paused,
+        note: description.state.note || null,
+        nextRuns: description.info.nextActionTimes.slice(0, 5).map((date) => date.toISOString()),
+        runsStarted: description.info.numActionsTaken,
+        temporalUrl: this.scheduleUrl(recurringId),
+      }
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return null
+      throw err
+    }
+  }
+
+  pause(recurringId: number, by: string): Promise<void> {
+    return this.act(recurringId, (handle) => handle.pause(`paused by ${by} through Herald`))
+  }
+
+  resume(recurringId: number, by: string): Promise<void> {
+    return this.act(recurringId, (handle) => handle.unpause(`resumed by ${by} through Herald`))
+  }
+
+  /** Runs once now; a run in progress gives way as when its successor is due. */
+  trigger(recurringId: number): Promise<void> {
+    return this.act(recurringId, (handle) => handle.trigger())
+  }
+
+  /** Deletes the schedule and asks the runs that have not begun sending to give way. */
+  async stop(recurringId: number, unfinishedRuns: string[]): Promise<void> {
+    await this.handle(recurringId)
+      .delete()
+      .catch((err: unknown) => {
+        if (!(err instanceof ScheduleNotFoundError)) throw err
+      })
+    await Promise.all(
+      unfinishedRuns.map((workflowId) =>
+        this.client.workflow
+          .getHandle(workflowId)
+          .cancel()
+          .catch((err: unknown) => {
+            if (!(err instanceof WorkflowNotFoundError)) throw err
+          }),
+      ),
+    )
+  }
+
+  confirm(workflowId: string, input: Actor & { expectedMessages?: number }): Promise<RunView> {
+    return this.client.withDeadline(Date.now() + commandDeadlineMs, () =>
+      this.client.workflow.getHandle(workflowId).executeUpdate(confirmRun, { args: [input] }),
+    )
+  }
+
+  scheduleUrl(recurringId: number): string {
+    return `${this.namespaceUrl()}/schedules/${encodeURIComponent(this.scheduleId(recurringId))}`
+  }
+
+  runUrl(workflowId: string): string {
+    return `${this.namespaceUrl()}/workflows/${encodeURIComponent(workflowId)}`
+  }
+
+  private namespaceUrl(): string {
+    return namespaceUrl(this.config.temporal)
+  }
+
+  private handle(recurringId: number): ScheduleHandle {
+    return this.client.schedule.getHandle(this.scheduleId(recurringId))
+  }
+
+  private async act(recurringId: number, command: (handle: ScheduleHandle) => Promise<void>): Promise<void> {
+    try {
+      await command(this.handle(recurringId))
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err
+      throw conflict(`the schedule of recurring delivery ${recurringId} no longer exists in Temporal`)
+    }
+  }
+}
+
+function namespaceUrl(temporal: HeraldConfig['temporal']): string {
+  return `${temporal.uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}`
+}
+
+/**
+ * An execution has no workflow of its own: the runs that added to it carry its id in the `DeliveryId`
+ * search attribute, and its link lists them; `workflowId` names the latest.
+ */
+export async function executionLinks(
+  db: Database,
+  temporal: HeraldConfig['temporal'],
+  executionId: number,
+): Promise<{ workflowId: string; temporalUrl: string }> {
+  const latest = await db
+    .knex('recurring_run')
+    .select('workflow_id')
+    .where('delivery_id', executionId)
+    .orderBy('id', 'desc')
+    .first()
+  const query = encodeURIComponent(`DeliveryId="${executionId}"`)
+  return {
+    workflowId: latest?.workflow_id ?? '',
+    temporalUrl: `${namespaceUrl(temporal)}/workflows?query=${query}`,
+  }
+}
+
+/** Cron in the recurrence's time zone, or an interval counted from the start (whole seconds). */
+function specOf(recurring: IRecurringDelivery): ScheduleSpec {
+  const startsAt = recurring.startsAt ?? undefined
+  const bounds = { startAt: startsAt, endAt: recurring.endsAt ?? undefined, timezone: recurring.timeZone }
+  if (recurring.cron) return { cronExpressions: [recurring.cron], ...bounds }
+  const every = Number(recurring.intervalMs)
+  const anchor = Math.floor((startsAt ?? recurring.createdAt).getTime() / 1000) * 1000
+  return { intervals: [{ every, offset: intervalOffset(every, anchor) }], ...bounds }
+}

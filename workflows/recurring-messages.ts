@@ -1,0 +1,28 @@
+import { defineQuery, defineUpdate } from '@temporalio/workflow'
+import type { RunStatus } from '../domain/recurring-runs'
+import type { Actor } from './messages'
+
+/** What the runs of a recurring delivery understand, and the ids Herald gives them in Temporal. */
+
+/** The Temporal schedule of a recurring delivery: `recurring-7`. */
+export const recurringScheduleId = (recurringId: number, prefix = '') => `${prefix}recurring-${recurringId}`
+
+/** Each run's workflow id is this plus the time it was scheduled for (Temporal appends it). */
+export const recurringRunWorkflowId = (recurringId: number, prefix = '') =>
+  `${recurringScheduleId(recurringId, prefix)}-run`
+
+/** A run as its workflow sees it, returned by `confirmRun` and the `runState` query. */
+export interface RunView {
+  recurringId: number
+  runId: number | null
+  executionId: number | null
+  status: RunStatus
+  /** Messages this run added to its execution. */
+  messagesToDeliver: number
+  waitingFor: string
+}
+
+/** `expectedMessages` is the count the user saw; a different prepared count refuses the confirmation. */
+export const confirmRun = defineUpdate<RunView, [Actor & { expectedMessages?: number }]>('confirmRun')
+
+export const runState = defineQuery<RunView>('runState')

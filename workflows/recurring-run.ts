@@ -1,0 +1,383 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow'
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common'
+import type { HeraldActivities, PreparedRun } from '../activities'
+import type { DeliveryStatus } from '../domain/delivery-states'
+import { runStatusLabels, type RunStatus } from '../domain/recurring-runs'
+import type { DeliverySettings } from '../domain/settings'
+import type { DeliveryStatePatch } from '../persistence/deliveries'
+import { sendBatchOptions } from './delivery'
+import { DeliveryIdAttribute, DeliveryStatusAttribute, refusals, type Actor } from './messages'
+import { confirmRun, runState, type RunView } from './recurring-messages'
+
+export interface RecurringRunInput {
+  recurringId: number
+  /** Each run waits for a confirmation by a user with the "Start deliveries" role before it sends. */
+  confirmBeforeEachSend: boolean
+  settings: DeliverySettings
+  /** The state a previous run handed over with continue-as-new (a large send). */
+  carried?: RunState
+}
+
+export interface RunState {
+  runId: number
+  executionId: number
+  status: RunStatus
+  messagesToDeliver: number
+  /** Batches of the execution still to start in this pass. */
+  toSend: number[]
+  batchesDone: number
+  /** Soft failures are retried until then, or until the next run is due. */
+  validUntil: number
+  /** The next run is due: the schedule asked this one to give way (overlap policy CANCEL_OTHER). */
+  superseded: boolean
+}
+
+export interface RunOutcome {
+  status: RunStatus
+  executionId: number | null
+  messagesToDeliver: number
+}
+
+const { beginRun, prepareRun, remainingWork, expireRetries, failUnfinished } =
+  proxyActivities<HeraldActivities>({
+    startToCloseTimeout: '10 minutes',
+    retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2 },
+  })
+
+const { sendBatch } = proxyActivities<HeraldActivities>(sendBatchOptions)
+
+const { recordState, recordRun } = proxyLocalActivities<HeraldActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', maximumInterval: '10s' },
+})
+
+/** Set by Temporal on every workflow a schedule starts: the time the run was meant for. */
+const scheduledStartTime = defineSearchAttributeKey(
+  'TemporalScheduledStartTime',
+  SearchAttributeType.DATETIME,
+)
+
+/**
+ * One run of a recurring delivery, started by its Temporal schedule (SPEC.md "Recurring deliveries"):
+ * recompute the target into the execution of its aggregation period, wait for a confirmation if the
+ * recurrence asks for one, send what it added, retry soft failures until the next run is due.
+ */
+export async function recurringRunWorkflow(input: RecurringRunInput): Promise<RunOutcome> {
+  return new RecurringRun(input).run()
+}
+
+class RecurringRun {
+  private readonly s: RunState
+  private confirmation: { by: string; at: number } | null = null
+  private running = 0
+  private batchesThisRun = 0
+  /** The error of a batch that failed for good; the run fails with it. */
+  private failure: unknown = null
+
+  constructor(private readonly input: RecurringRunInput) {
+    this.s = input.carried ?? {
+      runId: 0,
+      executionId: 0,
+      status: 'started',
+      messagesToDeliver: 0,
+      toSend: [],
+      batchesDone: 0,
+      validUntil: 0,
+      superseded: false,
+    }
+    // The schedule cancels a run when the next one is due; the run decides what that means for it.
+    CancellationScope.current().cancelRequested.catch(() => {
+      this.s.superseded = true
+    })
+    setHandler(confirmRun, (command) => this.confirm(command), {
+      validator: (command) => this.validateConfirmation(command),
+    })
+    setHandler(runState, () => this.view())
+  }
+
+  /** Nothing in a run is cancelled from outside: a send in progress finishes its messages. */
+  async run(): Promise<RunOutcome> {
+    return CancellationScope.nonCancellable(async () => {
+      const outcome = await this.lifecycle()
+      await condition(allHandlersFinished)
+      return outcome
+    })
+  }
+
+  private async lifecycle(): Promise<RunOutcome> {
+    if (this.s.status === 'sending') return this.send()
+    const skipped = await this.begin()
+    if (skipped) return this.finish('skipped', skipped)
+    const prepared = await this.prepare()
+    if (prepared.problem) return this.failPreparation(prepared)
+    if (prepared.toDeliver === 0) {
+      await this.execution('finished', { finishedAt: Date.now() })
+      return this.finish('sent', 'nothing new to send: every targeted profile is in this execution already')
+    }
+    if (this.input.confirmBeforeEachSend && !(await this.confirmed())) return this.expire()
+    return this.send()
+  }
+
+  // ── Begin and prepare ──────────────────────────────────────────────────────────────────────────
+
+  /** Records the run; a run the next one superseded before it began is skipped (missed runs run once). */
+  private async begin(): Promise<string | null> {
+    const info = workflowInfo()
+    const scheduledAt =
+      info.typedSearchAttributes.get(scheduledStartTime)?.getTime() ?? info.startTime.getTime()
+    const begun = await beginRun({
+      recurringId: this.input.recurringId,
+      workflowId: info.workflowId,
+      scheduledAt,
+      startedAt: Date.now(),
+    })
+    this.s.runId = begun.runId
+    if (begun.stopped) return 'the recurring delivery was stopped'
+    if (this.s.superseded) return 'the next run was due before this one could start (no worker was running)'
+    return null
+  }
+
+  private async prepare(): Promise<PreparedRun> {
+    this.s.status = 'preparing'
+    this.describe()
+    const prepared = await prepareRun.executeWithOptions(
+      {
+        summary: 'Recompute the target into the execution of this period',
+        startToCloseTimeout: '30 minutes',
+      },
+      [
+        {
+          runId: this.s.runId,
+          recurringId: this.input.recurringId,
+          batchSize: this.input.settings.batchSize,
+          at: Date.now(),
+        },
+      ],
+    )
+    this.s.executionId = prepared.executionId
+    this.s.messagesToDeliver = prepared.toDeliver
+    this.s.toSend = Array.from({ length: prepared.batches }, (_, i) => prepared.firstBatch + i)
+    upsertSearchAttributes([{ key: DeliveryIdAttribute, value: String(prepared.executionId) }])
+    return prepared
+  }
+
+  private async failPreparation(prepared: PreparedRun): Promise<RunOutcome> {
+    // An execution that sent earlier runs of its period keeps its status; a new one shows the failure.
+    if (prepared.newExecution) await this.execution('preparation_failed')
+    return this.finish('failed', `preparation failed: ${prepared.problem}`)
+  }
+
+  // ── Confirmation ───────────────────────────────────────────────────────────────────────────────
+
+  /** Waits for a "Start deliveries" user, or for the next run to be due (then the run expires). */
+  private async confirmed(): Promise<boolean> {
+    await this.enter('waiting_for_confirmation')
+    await this.execution('ready')
+    await condition(() => this.confirmation !== null || this.s.superseded)
+    return this.confirmation !== null
+  }
+
+  private validateConfirmation(command: Actor & { expectedMessages?: number }): void {
+    const refuse = (type: string, message: string) => {
+      throw ApplicationFailure.create({ type, message, nonRetryable: true })
+    }
+    if (typeof command?.by !== 'string' || !command.by) {
+      refuse(refusals.invalidInput, 'every command names the user who gives it (by)')
+    }
+    if (this.s.superseded) refuse(refusals.illegalTransition, 'the next run is due: this run has expired')
+    if (this.s.status !== 'waiting_for_confirmation' || this.confirmation) {
+      refuse(
+        refusals.illegalTransition,
+        `cannot confirm a run that is ${runStatusLabels[this.s.status].toLowerCase()}`,
+      )
+    }
+    const expected = command.expectedMessages
+    if (expected !== undefined && expected !== this.s.messagesToDeliver) {
+      refuse(
+        refusals.countMismatch,
+        `you confirmed ${expected} messages but this run prepared ${this.s.messagesToDeliver}`,
+      )
+    }
+  }
+
+  /** Replies once the run has left the wait, so the user sees it sending. */
+  private async confirm(command: Actor): Promise<RunView> {
+    this.confirmation = { by: command.by, at: Date.now() }
+    await condition(() => this.s.status !== 'waiting_for_confirmation')
+    return this.view()
+  }
+
+  private async expire(): Promise<RunOutcome> {
+    await this.execution('stopped', { finishedAt: Date.now() })
+    return this.finish('expired', 'not confirmed before the next run was due; it will never be sent')
+  }
+
+  // ── Sending ────────────────────────────────────────────────────────────────────────────────────
+
+  private async send(): Promise<RunOutcome> {
+    if (this.s.status !== 'sending') {
+      const now = Date.now()
+      this.s.validUntil = now + this.input.settings.validityMs
+      const confirmed = this.confirmation
+        ? { confirmedBy: this.confirmation.by, confirmedAt: this.confirmation.at }
+        : {}
+      await this.enter('sending', confirmed)
+      await this.execution('sending', { sendingStartedAt: now, ...confirmed })
+    }
+    for (;;) {
+      await this.runBatches()
+      if (this.failure) return this.failSend()
+      if (this.s.toSend.length) return this.continueAsNew()
+      if (await this.allSent()) break
+    }
+    await this.execution('finished', { finishedAt: Date.now() })
+    return this.finish('sent')
+  }
+
+  /** A sliding window of batch activities over the batches still to send in this pass. */
+  private async runBatches(): Promise<void> {
+    const { batchWindow } = this.input.settings
+    for (;;) {
+      while (this.running < batchWindow && this.s.toSend.length && !this.failure && !this.timeToContinue()) {
+        this.startBatch(this.s.toSend.shift()!)
+      }
+      if (this.running === 0) return
+      const before = this.running
+      await condition(() => this.running < before)
+    }
+  }
+
+  private startBatch(batchNo: number): void {
+    this.running++
+    this.batchesThisRun++
+    const { validUntil } = this.s
+    sendBatch
+      .executeWithOptions(
+        {
+          ...sendBatchOptions,
+          scheduleToCloseTimeout: Math.max(validUntil - Date.now(), 60_000),
+          summary: `Send batch ${batchNo + 1} of delivery ${this.s.executionId}`,
+        },
+        [
+          {
+            deliveryId: this.s.executionId,
+            batchNo,
+            validUntil,
+            retryIntervalMs: this.input.settings.retryIntervalMs,
+          },
+        ],
+      )
+      .then(
+        () => void this.s.batchesDone++,
+        (err: unknown) => void (this.failure = err),
+      )
+      .finally(() => this.running--)
+  }
+
+  /**
+   * After a pass: done when every sending log is final. Soft failures wait for their retry until the
+   * validity period ends or the next run is due, whichever comes first; then they fail for good.
+   */
+  private async allSent(): Promise<boolean> {
+    const work = await remainingWork(this.s.executionId)
+    if (work.dueBatches.length) {
+      this.s.toSend.push(...work.dueBatches)
+      return false
+    }
+    if (work.unfinished === 0) return true
+    const lastChance = work.nextRetryAt === null || work.nextRetryAt > this.s.validUntil
+    if (lastChance || this.s.superseded) {
+      await expireRetries(this.s.executionId)
+      return true
+    }
+    await this.execution('retry_pending')
+    await condition(() => this.s.superseded, Math.max(work.nextRetryAt! - Date.now(), 1))
+    await this.execution('sending')
+    return false
+  }
+
+  private async failSend(): Promise<RunOutcome> {
+    const err = this.failure
+    const reason =
+      err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)
+    await failUnfinished(this.s.executionId, `delivery failed: ${reason}`)
+    await this.execution('failed', { finishedAt: Date.now(), sendError: reason })
+    return this.finish('failed', reason)
+  }
+
+  // ── State, history and visibility ──────────────────────────────────────────────────────────────
+
+  private async enter(status: RunStatus, extra: { confirmedBy?: string; confirmedAt?: number } = {}) {
+    this.s.status = status
+    this.describe()
+    await recordRun(this.s.runId, { status, ...extra })
+  }
+
+  private async finish(status: RunStatus, reason?: string): Promise<RunOutcome> {
+    this.s.status = status
+    this.describe()
+    await recordRun(this.s.runId, { status, reason: reason ?? null, finishedAt: Date.now() })
+    return {
+      status,
+      executionId: this.s.executionId || null,
+      messagesToDeliver: this.s.messagesToDeliver,
+    }
+  }
+
+  /** The execution is a delivery: its status follows the run that is adding to it. */
+  private async execution(status: DeliveryStatus, extra: DeliveryStatePatch = {}): Promise<void> {
+    upsertSearchAttributes([{ key: DeliveryStatusAttribute, value: status }])
+    await recordState(this.s.executionId, { status, ...extra })
+  }
+
+  private describe(): void {
+    setCurrentDetails(`**${runStatusLabels[this.s.status]}** — ${this.waitingFor()}`)
+  }
+
+  private waitingFor(): string {
+    const execution = `delivery ${this.s.executionId}`
+    switch (this.s.status) {
+      case 'started':
+        return 'recording the run'
+      case 'preparing':
+        return 'recomputing the target'
+      case 'waiting_for_confirmation':
+        return `waiting for a user with the "Start deliveries" role to confirm ${this.s.messagesToDeliver} messages (${execution}); it expires when the next run is due`
+      case 'sending':
+        return `sending ${this.s.messagesToDeliver} messages of ${execution}: ${this.s.batchesDone} batches done`
+      default:
+        return 'done'
+    }
+  }
+
+  private view(): RunView {
+    return {
+      recurringId: this.input.recurringId,
+      runId: this.s.runId || null,
+      executionId: this.s.executionId || null,
+      status: this.s.status,
+      messagesToDeliver: this.s.messagesToDeliver,
+      waitingFor: this.waitingFor(),
+    }
+  }
+
+  private timeToContinue(): boolean {
+    return this.batchesThisRun >= this.input.settings.batchesPerRun || workflowInfo().continueAsNewSuggested
+  }
+
+  private continueAsNew(): Promise<never> {
+    return continueAsNew<typeof recurringRunWorkflow>({ ...this.input, carried: this.s })
+  }
+}
