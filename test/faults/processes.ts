@@ -23,13 +23,21 @@ export function workerEnv(h: Harness, extra: Record<string, string> = {}): Recor
     SMTP_URL: h.config.smtp.url,
     SMTP_POOL_SIZE: String(h.config.smtp.poolSize),
     HERALD_RATE_LIMIT: String(h.config.rateLimitPerSecond),
+    HERALD_TRACKING_SECRET: h.config.trackingSecret ?? '',
+    HERALD_WORKFLOW_ID_PREFIX: h.config.temporal.workflowIdPrefix,
+    HERALD_PUBLIC_URL: h.config.api.publicUrl,
     HERALD_LOG_LEVEL: 'ERROR',
     ...extra,
   }
 }
 
 export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'worker/main.ts')], {
+  return startProcess('worker/main.ts', env)
+}
+
+/** One of Herald's production entry points (`worker/main.ts`, `api/main.ts`) as a process of its own. */
+export function startProcess(entry: string, env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], {
     cwd: root,
     env,
     stdio: ['ignore', 'inherit', 'inherit'],

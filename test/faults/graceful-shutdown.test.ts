@@ -1,0 +1,96 @@
+import { freePort } from '../../runtime/dev-server'
+import {
+  importProfiles,
+  readyDelivery,
+  receivedFor,
+  someProfiles,
+  startHarness,
+  type Harness,
+} from '../support/harness'
+import { startProcess, startWorkerProcess, workerEnv } from './processes'
+
+/**
+ * SIGTERM is a deploy, not a crash: the worker finishes the batch it is sending and leaves nothing in
+ * doubt; the API answers the requests it has and takes no new ones.
+ */
+describe('graceful shutdown', () => {
+  let h: Harness
+  beforeAll(async () => {
+    // 40 messages a second in batches of 40: a batch is still being sent when SIGTERM arrives.
+    h = await startHarness({
+      inProcessWorker: false,
+      env: { HERALD_RATE_LIMIT: '40', HERALD_BATCH_SIZE: '40' },
+    })
+  })
+  afterAll(() => h?.close())
+
+  test('a worker given SIGTERM finishes its current batch; the next worker sends the rest; nothing in doubt', async () => {
+    let worker = startWorkerProcess(workerEnv(h))
+    const profiles = 200
+    const id = await readyDelivery(h, await importProfiles(h, profiles))
+    await h.api('POST', `/api/deliveries/${id}/confirm`, {
+      as: 'start',
+      body: { expectedMessages: profiles },
+    })
+    await h.sink.waitFor(() => receivedFor(h, id).size >= 50, 60_000)
+
+    const signalled = Date.now()
+    expect(await worker.kill('SIGTERM')).toBe('0')
+    const stoppedAfterMs = Date.now() - signalled
+    const [{ n: inFlight }] = await h.db
+      .knex('sending_log')
+      .where({ delivery_id: id, status: 'sending' })
+      .count('* as n')
+    expect(Number(inFlight)).toBe(0)
+    const sentBeforeRestart = receivedFor(h, id).size
+    // Whole batches only: what was sent is a multiple of the batch size.
+    expect(sentBeforeRestart % 40).toBe(0)
+
+    worker = startWorkerProcess(workerEnv(h))
+    try {
+      const finished = await h.waitForStatus(id, 'finished', 120_000)
+      const received = receivedFor(h, id)
+      console.log(
+        `worker SIGTERM: stopped after ${stoppedAfterMs} ms with ${sentBeforeRestart} sent; then ${received.size} distinct`,
+      )
+      expect(received.size).toBe(profiles)
+      expect([...received.values()].every((n) => n === 1)).toBe(true)
+      expect(finished.progress).toMatchObject({ delivered: profiles, inDoubt: 0 })
+    } finally {
+      await worker.kill('SIGTERM')
+    }
+  })
+
+  test('the API given SIGTERM answers the request in progress, then refuses new connections', async () => {
+    const port = await freePort()
+    const api = startProcess('api/main.ts', { ...workerEnv(h), HERALD_PORT: String(port) })
+    const base = `http://127.0.0.1:${port}`
+    for (let i = 0; i < 100; i++) {
+      if (
+        await fetch(`${base}/health`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    const profiles = someProfiles(5000).map((p, i) => ({
+      ...p,
+      externalId: `drain-${i}`,
+      email: `drain-${i}@example.com`,
+    }))
+    const importing = fetch(`${base}/api/profiles`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.tokens.creator}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ profiles }),
+    })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    api.child.kill('SIGTERM')
+    const reply = await importing
+    expect(reply.status).toBe(200)
+    expect(((await reply.json()) as { ids: number[] }).ids).toHaveLength(5000)
+    expect(await api.exited).toBe('0')
+    await expect(fetch(`${base}/health`)).rejects.toThrow()
+  })
+})
