@@ -16,6 +16,7 @@ import { sinkRoutes } from './routes/sink'
 import { monitoringRoutes } from './routes/monitoring'
 import { addressRoutes } from './routes/addresses'
 import { trackingRoutes } from './routes/tracking'
+import { TrackingWriter } from '../persistence/tracking-writer'
 import { StatsWorkflows } from './stats-workflows'
 import { recurringRoutes } from './routes/recurring'
 import type { ApiContext } from './context'
@@ -57,6 +58,7 @@ export function createApp(deps: AppDeps) {
 
   app.get('/health', (c) => c.json({ ok: true }))
   const trackingSecret = requireTrackingSecret(deps.config)
+  const trackingWriter = new TrackingWriter(deps.db)
   // Tracking links carry a signature, not an API token.
   app.use('/t/*', bodyLimit({ maxSize: 64 * 1024 }))
   app.route(
@@ -66,6 +68,7 @@ export function createApp(deps: AppDeps) {
       secret: trackingSecret,
       publicUrl: deps.config.api.publicUrl,
       quarantine: deps.config.quarantine,
+      writer: trackingWriter,
     }),
   )
   app.use(
@@ -117,7 +120,8 @@ export function createApp(deps: AppDeps) {
       ? toResponse(new ApiError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`), c)
       : toDashboard(c),
   )
-  return app
+  // Shutdown: the tracking hits answered but not yet stored are stored before the process ends.
+  return Object.assign(app, { drain: () => trackingWriter.drain() })
 }
 
 export type HeraldApp = ReturnType<typeof createApp>

@@ -18,7 +18,10 @@ async function run() {
   const shutdown = () => {
     console.log('draining requests…')
     server.close(() => {
-      void Promise.all([connection.close(), db.close()]).then(() => process.exit(0))
+      void app
+        .drain()
+        .then(() => Promise.all([connection.close(), db.close()]))
+        .then(() => process.exit(0))
     })
   }
   process.once('SIGTERM', shutdown)

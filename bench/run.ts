@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { machine, startBenchEnv } from './lib'
 import { sendThroughput } from './p1-throughput'
+import { trackingThroughput } from './p2-tracking'
 
 /**
  * `npm run bench [-- --only P1] [-- --messages 20000]`: Herald beside its raw baselines, measured in one
@@ -32,6 +33,19 @@ async function run() {
         )
       }
       results.P1 = rows
+    }
+    if (!only || only.includes('P2')) {
+      const rows = []
+      for (const database of databases) {
+        const r = await trackingThroughput(database, 10, Number(option('connections') ?? 50))
+        rows.push(r)
+        console.log(
+          `P2 open-pixel hits (${database}, ${r.connections} connections, ${r.durationS} s): Herald ${r.heraldPerSecond}/s ` +
+            `vs bare Hono ${r.baselinePerSecond}/s → ratio ${r.ratio} (goal ≥ 0.5); 200 responses ${r.heraldOk}, ` +
+            `rows stored ${r.rowsStored} (${r.rowsMatch ? 'equal' : 'NOT equal'}), errors ${r.heraldErrors}`,
+        )
+      }
+      results.P2 = rows
     }
   } finally {
     await env.close()

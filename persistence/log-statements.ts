@@ -1,4 +1,10 @@
 import type { Database } from './database'
+import {
+  sqliteStatement,
+  withDriverConnection,
+  type PostgresConnection,
+  type SqliteConnection,
+} from './driver'
 
 /**
  * The one statement of the send loop, on the database driver directly (prepared once per connection):
@@ -25,40 +31,11 @@ const postgresSettle = `with sent as (
   )
   select (select count(*) from claimed)::int as claimed`
 
-interface Pool {
-  acquireConnection(): Promise<unknown>
-  releaseConnection(connection: unknown): Promise<void> | void
-}
-
-interface SqliteConnection {
-  prepare(sql: string): { run(...args: unknown[]): { changes: number } }
-  transaction<T>(fn: () => T): () => T
-}
-
-interface PostgresConnection {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: { claimed: number }[] }>
-}
-
-const prepared = new WeakMap<
-  object,
-  { sent: ReturnType<SqliteConnection['prepare']>; claim: ReturnType<SqliteConnection['prepare']> }
->()
-
 export function settleStatement(db: Database): SettleStatement {
-  const pool = db.knex.client as unknown as Pool
-  const withConnection = async <T>(fn: (connection: unknown) => T | Promise<T>): Promise<T> => {
-    const connection = await pool.acquireConnection()
-    try {
-      return await fn(connection)
-    } finally {
-      await pool.releaseConnection(connection)
-    }
-  }
-
   if (db.dialect === 'postgresql') {
     return {
       run: ({ now, token, sentId, claimId }) =>
-        withConnection(async (connection) => {
+        withDriverConnection(db, async (connection) => {
           const result = await (connection as PostgresConnection).query({
             name: 'herald_settle_v1',
             text: postgresSettle,
@@ -71,14 +48,10 @@ export function settleStatement(db: Database): SettleStatement {
 
   return {
     run: ({ now, token, sentId, claimId }) =>
-      withConnection((connection) => {
+      withDriverConnection(db, (connection) => {
         const sqlite = connection as SqliteConnection
-        let statements = prepared.get(sqlite)
-        if (!statements) {
-          statements = { sent: sqlite.prepare(sqliteSent), claim: sqlite.prepare(sqliteClaim) }
-          prepared.set(sqlite, statements)
-        }
-        const { sent, claim } = statements
+        const sent = sqliteStatement(sqlite, sqliteSent)
+        const claim = sqliteStatement(sqlite, sqliteClaim)
         const at = now.getTime()
         return sqlite.transaction(() => {
           if (sentId !== null) sent.run(at, at, sentId, token)

@@ -42,23 +42,6 @@ export interface TrackingEvent {
 }
 
 /** False when the delivery or the profile no longer exists (nothing is recorded then). */
-export async function recordTrackingEvent(db: Database, event: TrackingEvent): Promise<boolean> {
-  const sent = await db
-    .knex('sending_log')
-    .select('id')
-    .where({ delivery_id: event.deliveryId, profile_id: event.profileId })
-    .first()
-  if (!sent) return false
-  await db.knex('tracking_log').insert({
-    delivery_id: event.deliveryId,
-    profile_id: event.profileId,
-    type: event.type,
-    link_no: event.linkNo ?? null,
-    user_agent: event.userAgent?.slice(0, 500) ?? null,
-    created_at: db.date(event.at),
-  })
-  return true
-}
 
 const iso = (value: unknown) => (value == null ? null : new Date(value as string | number).toISOString())
 

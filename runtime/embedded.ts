@@ -89,6 +89,7 @@ Press Ctrl-C to stop; starting again keeps all data and running workflows.
     (stopping ??= (async () => {
       log('stopping…')
       await new Promise<void>((resolve) => server.close(() => resolve()))
+      await app.drain()
       if (worker.getState() === 'RUNNING') worker.shutdown()
       await workerRun.catch(() => undefined)
       deps.mailer.close()

@@ -1,3 +1,4 @@
+import type { TrackingWriter } from '../../persistence/tracking-writer'
 import { Hono, type Context } from 'hono'
 import { escapeUTF8 } from 'entities'
 import { verifyToken, type TrackingKind, type TrackingTarget } from '../../domain/tracking-token'
@@ -7,12 +8,7 @@ import type { QuarantineRules } from '../../domain/quarantine'
 import type { Database } from '../../persistence/database'
 import { getProfile } from '../../persistence/profiles'
 import { applyAddressEvents } from '../../persistence/address-status'
-import {
-  findTrackedUrl,
-  recordTrackingEvent,
-  sentAddress,
-  unsubscribeProfile,
-} from '../../persistence/tracking'
+import { findTrackedUrl, sentAddress, unsubscribeProfile } from '../../persistence/tracking'
 import { renderMessageHtml, type MessageRecipient } from '../../mail/compose'
 import { TrackingUrls } from '../../mail/tracking-urls'
 import { notFound } from '../errors'
@@ -22,6 +18,7 @@ export interface TrackingDeps {
   secret: string
   publicUrl: string
   quarantine: QuarantineRules
+  writer: TrackingWriter
 }
 
 /** A transparent 1×1 GIF. */
@@ -39,7 +36,7 @@ const noCache = {
  * for the delivery it came from.
  */
 export function trackingRoutes(deps: TrackingDeps) {
-  const { db } = deps
+  const { db, writer } = deps
   const app = new Hono()
 
   const target = (c: Context, kind: TrackingKind): TrackingTarget => {
@@ -49,7 +46,7 @@ export function trackingRoutes(deps: TrackingDeps) {
   }
 
   const record = async (c: Context, t: TrackingTarget, linkNo?: number) => {
-    const recorded = await recordTrackingEvent(db, {
+    const recorded = await writer.record({
       deliveryId: t.deliveryId,
       profileId: t.profileId,
       type: t.kind,
@@ -60,8 +57,16 @@ export function trackingRoutes(deps: TrackingDeps) {
     if (!recorded) throw notFound('message')
   }
 
-  app.get('/o/:token', async (c) => {
-    await record(c, target(c, 'open'))
+  // Opens are the volume: answered at once, stored with the next batch (and before shutdown ends).
+  app.get('/o/:token', (c) => {
+    const t = target(c, 'open')
+    writer.buffer({
+      deliveryId: t.deliveryId,
+      profileId: t.profileId,
+      type: t.kind,
+      userAgent: c.req.header('user-agent'),
+      at: new Date(),
+    })
     return c.body(pixel, 200, { 'content-type': 'image/gif', ...noCache })
   })
 

@@ -80,6 +80,20 @@ describe('graceful shutdown', () => {
       externalId: `drain-${i}`,
       email: `drain-${i}@example.com`,
     }))
+    // Open pixels answered just before SIGTERM: their rows are stored before the API exits.
+    await h.startWorker()
+    const tracked = await readyDelivery(h, await importProfiles(h, 20), { html: '<p>Hi</p>', tracking: true })
+    await h.api('POST', `/api/deliveries/${tracked}/confirm`, { as: 'start', body: { expectedMessages: 20 } })
+    await h.waitForStatus(tracked, 'finished')
+    await h.stopWorker()
+    const pixels: string[] = []
+    for (const m of h.sink.messages.filter((m) => m.messageId?.startsWith(`<herald.d${tracked}.`))) {
+      const html = String((await h.sink.parsed(m.seq)).html)
+      pixels.push(new URL(/<img src="([^"]+\/t\/o\/[^"]+)"/.exec(html)![1]).pathname)
+    }
+    const opened = await Promise.all(pixels.map((p) => fetch(`${base}${p}`).then((r) => r.status)))
+    expect(opened.every((status) => status === 200)).toBe(true)
+
     const importing = fetch(`${base}/api/profiles`, {
       method: 'POST',
       headers: { authorization: `Bearer ${h.tokens.creator}`, 'content-type': 'application/json' },
@@ -91,6 +105,11 @@ describe('graceful shutdown', () => {
     expect(reply.status).toBe(200)
     expect(((await reply.json()) as { ids: number[] }).ids).toHaveLength(5000)
     expect(await api.exited).toBe('0')
+    const [{ n: opens }] = await h.db
+      .knex('tracking_log')
+      .where({ delivery_id: tracked, type: 'open' })
+      .count('* as n')
+    expect(Number(opens)).toBe(20)
     await expect(fetch(`${base}/health`)).rejects.toThrow()
   })
 })

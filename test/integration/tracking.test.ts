@@ -45,8 +45,15 @@ describe('tracking opens and clicks', () => {
     }
   }
 
-  const visit = (url: string, init?: RequestInit) =>
-    h.app.request(url, { ...init, headers: { 'user-agent': 'TestMail/1.0', ...init?.headers } })
+  /** A hit, then its row stored: opens are answered first and stored with the next batch. */
+  const visit = async (url: string, init?: RequestInit) => {
+    const response = await h.app.request(url, {
+      ...init,
+      headers: { 'user-agent': 'TestMail/1.0', ...init?.headers },
+    })
+    await h.app.drain()
+    return response
+  }
   const kpis = async (id: number) =>
     (await h.api('GET', `/api/deliveries/${id}/kpis`, { as: 'viewer' })).body.kpis
   const trackingLogs = async (id: number) =>
