@@ -11,12 +11,14 @@ export interface PageContext {
   flash: Flash | null
   /** The embedded SMTP sink's mailbox exists. */
   mailbox: boolean
+  /** The API has recurring deliveries. */
+  recurring: boolean
   /** Which main section is current, for `aria-current`. */
-  section?: 'deliveries' | 'mailbox'
+  section?: 'deliveries' | 'recurring' | 'mailbox'
 }
 
 export function Layout(props: { title: string; page: PageContext; children?: Child }) {
-  const { user, csrf, flash, mailbox, section } = props.page
+  const { user, csrf, flash, mailbox, recurring, section } = props.page
   const current = (name: PageContext['section']) => (section === name ? 'page' : undefined)
   return (
     <>
@@ -42,6 +44,11 @@ export function Layout(props: { title: string; page: PageContext; children?: Chi
                 <a href="/" aria-current={current('deliveries')}>
                   Deliveries
                 </a>
+                {recurring && (
+                  <a href="/recurring-deliveries" aria-current={current('recurring')}>
+                    Recurring deliveries
+                  </a>
+                )}
                 {mailbox && (
                   <a href="/mailbox" aria-current={current('mailbox')}>
                     Mailbox
