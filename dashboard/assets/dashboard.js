@@ -15,9 +15,11 @@ function wireDialogs() {
 /** Dates arrive in UTC; show them in the reader's time zone. */
 function localTimes(root) {
   const format = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+  const toTheSecond = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' })
   for (const time of root.querySelectorAll('time[datetime]')) {
     const date = new Date(time.getAttribute('datetime'))
-    if (!Number.isNaN(date.getTime())) time.textContent = format.format(date)
+    const chosen = time.hasAttribute('data-seconds') ? toTheSecond : format
+    if (!Number.isNaN(date.getTime())) time.textContent = chosen.format(date)
   }
 }
 

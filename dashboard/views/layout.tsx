@@ -96,10 +96,15 @@ export function StatusBadge(props: { status: string; label: string; logical: Log
   )
 }
 
-/** A date in UTC, made local by the page's script. */
-export function DateTime(props: { value: string | null | undefined }) {
+/** A date in UTC, made local by the page's script (to the second when asked: runs seconds apart). */
+export function DateTime(props: { value: string | null | undefined; seconds?: boolean }) {
   if (!props.value) return <span class="muted">—</span>
-  return <time datetime={props.value}>{props.value.slice(0, 16).replace('T', ' ')} UTC</time>
+  const shown = props.seconds ? props.value.slice(0, 19) : props.value.slice(0, 16)
+  return (
+    <time datetime={props.value} data-seconds={props.seconds ? '' : undefined}>
+      {shown.replace('T', ' ')} UTC
+    </time>
+  )
 }
 
 export function Csrf(props: { token: string }) {

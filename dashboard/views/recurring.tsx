@@ -52,7 +52,7 @@ function NextRuns(props: { recurring: RecurringJson; count: number }) {
     <ol class="next-runs">
       {next.map((at) => (
         <li>
-          <DateTime value={at} />
+          <DateTime value={at} seconds />
         </li>
       ))}
     </ol>
@@ -194,8 +194,8 @@ export function RecurringPage(props: RecurringPageProps) {
         <Summary recurring={r} />
         <Actions {...props} />
         <Schedule recurring={r} />
-        <Totals {...props} />
         <Runs {...props} />
+        <Totals {...props} />
         <Executions {...props} />
       </div>
     </Layout>
@@ -216,7 +216,7 @@ function Summary(props: { recurring: RecurringJson }) {
       </div>
       {(r.recurrence.startsAt || r.recurrence.endsAt) && (
         <div>
-          <dt>Runs</dt>
+          <dt>Start and end</dt>
           <dd>
             {r.recurrence.startsAt && (
               <>
@@ -308,7 +308,7 @@ function Schedule(props: { recurring: RecurringJson }) {
         <div>
           <dt>Next runs</dt>
           <dd>
-            <NextRuns recurring={r} count={5} />
+            <NextRuns recurring={r} count={3} />
           </dd>
         </div>
         {r.schedule && (
@@ -411,7 +411,7 @@ function Runs(props: RecurringPageProps) {
                     </a>
                   </td>
                   <td>
-                    <DateTime value={run.scheduledAt} />
+                    <DateTime value={run.scheduledAt} seconds />
                   </td>
                   <td>
                     <StatusBadge
@@ -437,7 +437,7 @@ function Runs(props: RecurringPageProps) {
                   <td class="num" data-field={`run-${run.id}-failed`}>
                     {run.progress.failed}
                   </td>
-                  <td>
+                  <td class="nowrap">
                     {run.executionId ? (
                       <a href={`/deliveries/${run.executionId}`}>Execution {run.executionId}</a>
                     ) : (
@@ -525,7 +525,7 @@ function Executions(props: RecurringPageProps) {
           <tbody>
             {executions.items.map((e) => (
               <tr data-execution={e.id}>
-                <td>
+                <td class="nowrap">
                   <a href={`/deliveries/${e.id}`}>Execution {e.id}</a>
                 </td>
                 <td>{e.periodKey || <span class="muted">one run</span>}</td>
