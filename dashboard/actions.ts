@@ -1,4 +1,5 @@
 import type { DeliveryAction } from './deployment'
+import type { RecurringCommand } from '../domain/recurring-runs'
 
 /** What each dashboard action tells the user once the API has accepted it. */
 export const doneMessages: Record<DeliveryAction, string> = {
@@ -28,4 +29,12 @@ export function actionBody(action: DeliveryAction, form: Record<string, unknown>
     default:
       return {}
   }
+}
+
+/** What each recurring delivery action tells the user once the API has accepted it. */
+export const recurringDoneMessages: Record<RecurringCommand, string> = {
+  pause: 'Paused: no run starts until it is resumed.',
+  resume: 'Resumed: runs start again at the next occurrence.',
+  trigger: 'Triggered: a run starts now.',
+  stop: 'Stopped: the schedule is deleted.',
 }

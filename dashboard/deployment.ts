@@ -49,6 +49,9 @@ export interface DeliveryJson {
   temporalUrl: string
   /** Open and click rates in percent, once the tracking issue adds them (refreshed by its stats workflow). */
   kpis?: { openRate?: number | null; clickRate?: number | null } | null
+  /** An execution of a recurring delivery: its runs send it, the delivery commands do not apply. */
+  recurringId?: number | null
+  periodKey?: string | null
 }
 
 export interface Tile {
@@ -129,9 +132,10 @@ export interface ActionView {
 /**
  * The actions to offer: those the API has a route for, that the delivery's status allows, and that the
  * user's roles grant. `rightFor` reads the right of `POST /api/deliveries/{id}/<action>` from the API.
+ * An execution of a recurring delivery is sent by its runs: only Compute stats applies to it.
  */
 export function availableActions(
-  delivery: Pick<DeliveryJson, 'status' | 'sendingStartedAt'>,
+  delivery: Pick<DeliveryJson, 'status' | 'sendingStartedAt' | 'recurringId'>,
   roles: readonly Role[],
   rightFor: (action: DeliveryAction) => Right | undefined,
 ): ActionView[] {
@@ -140,7 +144,7 @@ export function availableActions(
     const applies =
       action === 'compute-stats'
         ? delivery.sendingStartedAt !== null
-        : canApply(action as DeliveryCommand, delivery.status)
+        : !delivery.recurringId && canApply(action as DeliveryCommand, delivery.status)
     if (!right || !applies) return []
     if (hasRight(roles, right)) return [{ action, label: actionLabels[action], refusal: null }]
     if (action !== 'confirm') return []

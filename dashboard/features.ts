@@ -15,15 +15,15 @@ interface OpenApiDocument {
 /**
  * Routes the dashboard uses when they exist. The tracking issue (3) brings Compute stats, tracking logs
  * and, for the chart, a time series `{ points: [{ at: ISO date, opens, clicks }] }` of unique opens and
- * clicks per interval; the embedded default brings the SMTP sink's mailbox.
- * RECURRING DELIVERIES (issue 4): their list, runs and the Confirm button of a waiting run go in the
- * dashboard once that API exists; add its routes here and a page beside `views/delivery.tsx`.
+ * clicks per interval; the embedded default brings the SMTP sink's mailbox; the recurring issue (4)
+ * brings recurring deliveries, their executions and runs.
  */
 export const optionalRoutes = {
   computeStats: ['post', '/api/deliveries/{id}/compute-stats'],
   trackingLogs: ['get', '/api/deliveries/{id}/tracking-logs'],
   trackingSeries: ['get', '/api/deliveries/{id}/tracking-series'],
   mailbox: ['get', '/api/sink/messages'],
+  recurring: ['get', '/api/recurring-deliveries'],
 } as const satisfies Record<string, readonly [Method, string]>
 
 export type OptionalRoute = keyof typeof optionalRoutes

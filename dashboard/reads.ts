@@ -4,8 +4,9 @@ import { bodyOf, type ApiCall } from './api-client'
 import type { LogsView } from './views/logs'
 import type { TrackingPoint } from './views/chart'
 import { query } from './views/layout'
+import type { ExecutionJson, RecurringJson, RunJson } from './recurring'
 
-/** What the delivery page reads from the API besides the delivery, and the query parameters it takes. */
+/** What the pages read from the API besides the delivery, and the query parameters they take. */
 
 const logPageSize = 50
 
@@ -59,4 +60,32 @@ export async function loadLogs(
 export async function loadSeries(call: ApiCall, id: number): Promise<TrackingPoint[] | null> {
   const reply = await call<{ points?: TrackingPoint[] }>('GET', `/api/deliveries/${id}/tracking-series`)
   return reply.ok && Array.isArray(reply.body?.points) ? reply.body.points : null
+}
+
+const recurringPageSize = 20
+
+/** A recurring delivery with one page of its runs and one of its executions (`runsPage`, `executionsPage`). */
+export async function loadRecurring(call: ApiCall, id: number, params: Record<string, string>) {
+  const runsPage = positiveInt(params.runsPage) ?? 1
+  const executionsPage = positiveInt(params.executionsPage) ?? 1
+  const base = `/api/recurring-deliveries/${id}`
+  type Page<T> = { items: T[]; total: number }
+  const [recurring, runs, executions] = await Promise.all([
+    call<RecurringJson>('GET', base),
+    call<Page<RunJson>>('GET', `${base}/runs${query({ page: runsPage, pageSize: recurringPageSize })}`),
+    call<Page<ExecutionJson>>(
+      'GET',
+      `${base}/executions${query({ page: executionsPage, pageSize: recurringPageSize })}`,
+    ),
+  ])
+  return {
+    recurring: bodyOf(recurring),
+    runs: { ...bodyOf(runs), page: runsPage, pageSize: recurringPageSize },
+    executions: { ...bodyOf(executions), page: executionsPage, pageSize: recurringPageSize },
+    /** The paging to keep in links and in the live figures' URL. */
+    paging: {
+      runsPage: runsPage > 1 ? String(runsPage) : '',
+      executionsPage: executionsPage > 1 ? String(executionsPage) : '',
+    },
+  }
 }

@@ -1,3 +1,5 @@
+import type { LogicalStatus } from './delivery-states'
+
 /** The runs of a recurring delivery (SPEC.md "Recurring deliveries"). Pure; the run workflow imports it. */
 
 /**
@@ -32,3 +34,41 @@ export const runStatusLabels: Record<RunStatus, string> = {
 /** A recurring delivery as a whole. Pausing lives in the Temporal schedule; the rest in the database. */
 export const recurringStatuses = ['active', 'paused', 'stopped', 'finished'] as const
 export type RecurringStatus = (typeof recurringStatuses)[number]
+
+export const recurringStatusLabels: Record<RecurringStatus, string> = {
+  active: 'Active',
+  paused: 'Paused',
+  stopped: 'Stopped',
+  finished: 'Finished',
+}
+
+/** What ops can ask of a recurring delivery, and the statuses each is legal in (anything else: 409). */
+export const recurringCommands = ['pause', 'resume', 'trigger', 'stop'] as const
+export type RecurringCommand = (typeof recurringCommands)[number]
+
+export const recurringCommandAllowedIn: Record<RecurringCommand, readonly RecurringStatus[]> = {
+  pause: ['active'],
+  resume: ['paused'],
+  trigger: ['active', 'paused', 'finished'],
+  stop: ['active', 'paused', 'finished'],
+}
+
+/** ACS logical status (the dashboard's colour) of a recurring delivery and of a run. */
+export const recurringLogicalStatus: Record<RecurringStatus, LogicalStatus> = {
+  active: 'in_progress',
+  paused: 'warning',
+  stopped: 'warning',
+  finished: 'finished',
+}
+
+export const runLogicalStatus: Record<RunStatus, LogicalStatus> = {
+  started: 'in_progress',
+  preparing: 'in_progress',
+  // Like a prepared delivery that is ready: it waits for someone.
+  waiting_for_confirmation: 'editing',
+  sending: 'in_progress',
+  sent: 'finished',
+  expired: 'warning',
+  skipped: 'warning',
+  failed: 'error',
+}

@@ -3,7 +3,13 @@ import type { Client } from '@temporalio/client'
 import { audienceProblems } from '../../domain/audience'
 import { hasRight, missingRoleMessage, type Right } from '../../domain/roles'
 import { aggregationProblems, recurrenceProblems } from '../../domain/recurrence'
-import { runStatusLabels, type RecurringStatus, type RunStatus } from '../../domain/recurring-runs'
+import {
+  recurringCommandAllowedIn,
+  runStatusLabels,
+  type RecurringCommand,
+  type RecurringStatus,
+  type RunStatus,
+} from '../../domain/recurring-runs'
 import { statusLabels, type DeliveryStatus } from '../../domain/delivery-states'
 import { addCounts, computeKpis } from '../../domain/kpis'
 import { kpiCountsOf } from '../../persistence/stats'
@@ -372,10 +378,9 @@ export function recurringRoutes(ctx: ApiContext, temporal: Client) {
   )
 
   const command = (
-    name: string,
+    name: RecurringCommand,
     action: string,
     summary: string,
-    allowedIn: readonly RecurringStatus[],
     act: (recurring: IRecurringDelivery, by: string) => Promise<RecurringStatus | null>,
     right: Right = 'runWorkflows',
   ) =>
@@ -391,7 +396,7 @@ export function recurringRoutes(ctx: ApiContext, temporal: Client) {
         const { id } = c.req.valid('param')
         const recurring = await load(id)
         await reconcile(recurring)
-        if (!allowedIn.includes(recurring.status)) {
+        if (!recurringCommandAllowedIn[name].includes(recurring.status)) {
           throw conflict(`cannot ${name} a recurring delivery that is ${recurring.status}`)
         }
         const status = await act(recurring, c.get('user').name)
@@ -400,21 +405,14 @@ export function recurringRoutes(ctx: ApiContext, temporal: Client) {
       },
     )
 
-  command(
-    'pause',
-    'pause a recurring delivery',
-    'Pause: no new runs until resumed',
-    ['active'],
-    async (r, by) => {
-      await schedules.pause(r.id, by)
-      return 'paused'
-    },
-  )
+  command('pause', 'pause a recurring delivery', 'Pause: no new runs until resumed', async (r, by) => {
+    await schedules.pause(r.id, by)
+    return 'paused'
+  })
   command(
     'resume',
     'resume a recurring delivery',
     'Resume: runs start again at the next occurrence',
-    ['paused'],
     async (r, by) => {
       await schedules.resume(r.id, by)
       return 'active'
@@ -424,7 +422,6 @@ export function recurringRoutes(ctx: ApiContext, temporal: Client) {
     'trigger',
     'trigger a recurring delivery',
     'Run once now (a run in progress gives way as when the next is due)',
-    ['active', 'paused', 'finished'],
     async (r) => {
       await schedules.trigger(r.id)
       return null
@@ -434,7 +431,6 @@ export function recurringRoutes(ctx: ApiContext, temporal: Client) {
     'stop',
     'stop a recurring delivery',
     'Stop for good: delete the schedule; a run waiting for confirmation expires, a send finishes',
-    ['active', 'paused', 'finished'],
     async (r) => {
       await setStatus(r, 'stopped')
       await schedules.stop(r.id, await unfinishedRunWorkflows(db, r.id))

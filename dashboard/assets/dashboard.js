@@ -1,4 +1,4 @@
-// Herald dashboard: dialogs, local times and the live Deployment block. Pages work without it, except
+// Herald dashboard: dialogs, local times and live figures. Pages work without it, except
 // the dialogs that ask before Confirm send and Stop.
 'use strict'
 
@@ -15,17 +15,23 @@ function wireDialogs() {
 /** Dates arrive in UTC; show them in the reader's time zone. */
 function localTimes(root) {
   const format = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+  const toTheSecond = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' })
   for (const time of root.querySelectorAll('time[datetime]')) {
     const date = new Date(time.getAttribute('datetime'))
-    if (!Number.isNaN(date.getTime())) time.textContent = format.format(date)
+    const chosen = time.hasAttribute('data-seconds') ? toTheSecond : format
+    if (!Number.isNaN(date.getTime())) time.textContent = chosen.format(date)
   }
 }
 
-/** Polls the Deployment block's figures while the delivery moves; a new status reloads the page. */
-function liveDeployment() {
+/**
+ * Polls the figures of the block marked data-live while what it shows moves on its own (a delivery's
+ * Deployment block, a recurring delivery's runs): progress, KPI tiles and the cells named by data-field
+ * change in place; a new state (a delivery's status, a new run…) reloads the page.
+ */
+function liveFigures() {
   const block = document.querySelector('[data-live]')
   if (!block || !block.dataset.refreshMs) return
-  const initialStatus = block.dataset.status
+  const initialState = block.dataset.state
   const progress = block.querySelector('progress')
   const progressText = block.querySelector('[data-field="progress-text"]')
 
@@ -39,16 +45,22 @@ function liveDeployment() {
     } catch {
       return setTimeout(refresh, 5000)
     }
-    const { percent, processed, toDeliver } = figures.progress
-    progress.value = percent
-    progress.textContent = `${percent} %`
-    progressText.textContent = `${processed} of ${toDeliver} processed (${percent} %)`
-    for (const tile of figures.tiles) {
+    if (figures.progress && progress) {
+      const { percent, processed, toDeliver } = figures.progress
+      progress.value = percent
+      progress.textContent = `${percent} %`
+      progressText.textContent = `${processed} of ${toDeliver} processed (${percent} %)`
+    }
+    for (const tile of figures.tiles ?? []) {
       const value = block.querySelector(`[data-tile="${tile.key}"]`)
       if (value) value.textContent = tile.value
     }
-    // A new status changes what may be done: reload, unless a dialog is open.
-    if (figures.status !== initialStatus && !document.querySelector('dialog[open]')) {
+    for (const [field, text] of Object.entries(figures.fields ?? {})) {
+      const cell = block.querySelector(`[data-field="${field}"]`)
+      if (cell) cell.textContent = text
+    }
+    // A new state changes what may be done: reload, unless a dialog is open.
+    if (figures.state !== initialState && !document.querySelector('dialog[open]')) {
       return window.location.reload()
     }
     if (figures.refreshMs) setTimeout(refresh, figures.refreshMs)
@@ -59,5 +71,5 @@ function liveDeployment() {
 document.addEventListener('DOMContentLoaded', () => {
   wireDialogs()
   localTimes(document)
-  liveDeployment()
+  liveFigures()
 })

@@ -3,6 +3,7 @@ import type { ActionView, DeliveryJson, Tile } from '../deployment'
 import { TrackingChart, type TrackingPoint } from './chart'
 import { Csrf, DateTime, Layout, StatusBadge, type PageContext } from './layout'
 import { Logs, type LogsView } from './logs'
+import { AskFirst, ConfirmCount } from './dialogs'
 
 export interface DeliveryPageProps {
   page: PageContext
@@ -22,7 +23,16 @@ export function DeliveryPage(props: DeliveryPageProps) {
   return (
     <Layout title={d.label} page={props.page}>
       <p class="breadcrumb">
-        <a href="/">Deliveries</a> / {d.id}
+        {d.recurringId ? (
+          <>
+            <a href="/recurring-deliveries">Recurring deliveries</a> /{' '}
+            <a href={`/recurring-deliveries/${d.recurringId}`}>{d.recurringId}</a> / execution {d.id}
+          </>
+        ) : (
+          <>
+            <a href="/">Deliveries</a> / {d.id}
+          </>
+        )}
       </p>
       <div class="title-row">
         <h1>{d.label}</h1>
@@ -31,7 +41,7 @@ export function DeliveryPage(props: DeliveryPageProps) {
         </span>
       </div>
       <Summary delivery={d} />
-      <Actions {...props} />
+      {d.recurringId ? <SentByRuns delivery={d} /> : <Actions {...props} />}
       <Deployment {...props} />
       <PreparationReport delivery={d} />
       {props.series && (
@@ -103,11 +113,28 @@ function Summary(props: { delivery: DeliveryJson }) {
         <dt>Workflow</dt>
         <dd>
           <a href={d.temporalUrl} target="_blank" rel="noopener noreferrer">
-            Open {d.workflowId} in the Temporal UI
+            {d.recurringId
+              ? `Open the runs of execution ${d.id} in the Temporal UI`
+              : `Open ${d.workflowId} in the Temporal UI`}
           </a>
         </dd>
       </div>
     </dl>
+  )
+}
+
+/** An execution has no actions of its own: the runs of its recurring delivery prepare and send it. */
+function SentByRuns(props: { delivery: DeliveryJson }) {
+  const d = props.delivery
+  return (
+    <p class="actions" data-execution-of={d.recurringId}>
+      <span>
+        This is an execution of{' '}
+        <a href={`/recurring-deliveries/${d.recurringId}`}>recurring delivery {d.recurringId}</a>
+        {d.periodKey ? ` for ${d.periodKey}` : ''}: its runs prepare and send it. Confirm a run, pause or stop
+        the recurrence there.
+      </span>
+    </p>
   )
 }
 
@@ -182,76 +209,26 @@ function isNextStep(action: string, d: DeliveryJson): boolean {
 /** ACS: Confirm send, then an OK dialog that states the number of messages; OK sends that count. */
 function ConfirmSend(props: { delivery: DeliveryJson; csrf: string }) {
   const d = props.delivery
-  const count = d.messagesToDeliver
   const later = d.contactDate && Date.parse(d.contactDate) > Date.now()
   return (
-    <>
-      <button type="button" class="primary" data-open-dialog="confirm-dialog">
-        Confirm send
-      </button>
-      <dialog id="confirm-dialog" aria-labelledby="confirm-title" aria-describedby="confirm-text">
-        <form method="post" action={`/deliveries/${d.id}/confirm`}>
-          <Csrf token={props.csrf} />
-          <input type="hidden" name="expectedMessages" value={String(count)} />
-          <h2 id="confirm-title">Confirm send</h2>
-          <p id="confirm-text">
-            <strong data-field="confirm-count">
-              {count} {count === 1 ? 'message' : 'messages'}
-            </strong>{' '}
-            of “{d.label}” will be sent
-            {later ? (
-              <>
-                {' '}
-                from <DateTime value={d.contactDate} />
-              </>
-            ) : (
-              ' now'
-            )}
-            . Do you confirm?
-          </p>
-          <div class="dialog-buttons">
-            <button type="submit" class="primary">
-              OK
-            </button>
-            <button type="button" data-close-dialog>
-              Cancel
-            </button>
-          </div>
-        </form>
-      </dialog>
-    </>
-  )
-}
-
-function AskFirst(props: {
-  id: string
-  label: string
-  action: string
-  csrf: string
-  question: string
-  danger?: boolean
-}) {
-  return (
-    <>
-      <button type="button" class={props.danger ? 'danger' : undefined} data-open-dialog={props.id}>
-        {props.label}
-      </button>
-      <dialog id={props.id} aria-labelledby={`${props.id}-title`} aria-describedby={`${props.id}-text`}>
-        <form method="post" action={props.action}>
-          <Csrf token={props.csrf} />
-          <h2 id={`${props.id}-title`}>{props.label}</h2>
-          <p id={`${props.id}-text`}>{props.question}</p>
-          <div class="dialog-buttons">
-            <button type="submit" class={props.danger ? 'danger' : 'primary'}>
-              OK
-            </button>
-            <button type="button" data-close-dialog>
-              Cancel
-            </button>
-          </div>
-        </form>
-      </dialog>
-    </>
+    <ConfirmCount
+      id="confirm-dialog"
+      button="Confirm send"
+      title="Confirm send"
+      action={`/deliveries/${d.id}/confirm`}
+      csrf={props.csrf}
+      count={d.messagesToDeliver}
+    >
+      of “{d.label}” will be sent
+      {later ? (
+        <>
+          {' '}
+          from <DateTime value={d.contactDate} />
+        </>
+      ) : (
+        ' now'
+      )}
+    </ConfirmCount>
   )
 }
 
@@ -292,7 +269,7 @@ function Deployment(props: DeliveryPageProps) {
       class="deployment"
       aria-labelledby="deployment-title"
       data-live={`/deliveries/${d.id}/live`}
-      data-status={d.status}
+      data-state={d.status}
       data-refresh-ms={props.refreshMs ?? undefined}
     >
       <h2 id="deployment-title">Deployment</h2>

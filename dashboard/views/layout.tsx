@@ -11,12 +11,14 @@ export interface PageContext {
   flash: Flash | null
   /** The embedded SMTP sink's mailbox exists. */
   mailbox: boolean
+  /** The API has recurring deliveries. */
+  recurring: boolean
   /** Which main section is current, for `aria-current`. */
-  section?: 'deliveries' | 'mailbox'
+  section?: 'deliveries' | 'recurring' | 'mailbox'
 }
 
 export function Layout(props: { title: string; page: PageContext; children?: Child }) {
-  const { user, csrf, flash, mailbox, section } = props.page
+  const { user, csrf, flash, mailbox, recurring, section } = props.page
   const current = (name: PageContext['section']) => (section === name ? 'page' : undefined)
   return (
     <>
@@ -42,6 +44,11 @@ export function Layout(props: { title: string; page: PageContext; children?: Chi
                 <a href="/" aria-current={current('deliveries')}>
                   Deliveries
                 </a>
+                {recurring && (
+                  <a href="/recurring-deliveries" aria-current={current('recurring')}>
+                    Recurring deliveries
+                  </a>
+                )}
                 {mailbox && (
                   <a href="/mailbox" aria-current={current('mailbox')}>
                     Mailbox
@@ -89,10 +96,15 @@ export function StatusBadge(props: { status: string; label: string; logical: Log
   )
 }
 
-/** A date in UTC, made local by the page's script. */
-export function DateTime(props: { value: string | null | undefined }) {
+/** A date in UTC, made local by the page's script (to the second when asked: runs seconds apart). */
+export function DateTime(props: { value: string | null | undefined; seconds?: boolean }) {
   if (!props.value) return <span class="muted">—</span>
-  return <time datetime={props.value}>{props.value.slice(0, 16).replace('T', ' ')} UTC</time>
+  const shown = props.seconds ? props.value.slice(0, 19) : props.value.slice(0, 16)
+  return (
+    <time datetime={props.value} data-seconds={props.seconds ? '' : undefined}>
+      {shown.replace('T', ' ')} UTC
+    </time>
+  )
 }
 
 export function Csrf(props: { token: string }) {

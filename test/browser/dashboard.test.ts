@@ -10,6 +10,7 @@ import {
   type Harness,
 } from '../support/harness'
 import { startBrowserStack, type BrowserStack } from '../support/browser'
+import { createRecurring, stopAllRecurring, waitForRuns, withStatus } from '../support/recurring'
 
 /**
  * The dashboard in Debian's Chromium against the real stack: Temporal dev server, SQLite, the SMTP
@@ -29,20 +30,22 @@ describe('the dashboard in a browser', () => {
   let h: Harness
   let stack: BrowserStack
   beforeAll(async () => {
-    // A rate limit makes the send last a few seconds, so the Deployment block is seen moving.
-    h = await startHarness({ env: { HERALD_RATE_LIMIT: '15' } })
+    // A rate limit makes the send last a few seconds, so the Deployment block is seen moving; recurrences
+    // run seconds apart.
+    h = await startHarness({ env: { HERALD_RATE_LIMIT: '15', HERALD_MIN_RECURRENCE: '1s' } })
     stack = await startBrowserStack(h)
   })
   afterAll(async () => {
+    if (h) await stopAllRecurring(h)
     await stack?.close()
     await h?.close()
   })
 
   const screenshotDir = process.env.HERALD_SCREENSHOT_DIR
-  const screenshot = async (page: Page, name: string) => {
+  const screenshot = async (page: Page, name: string, fullPage = false) => {
     if (!screenshotDir) return
     fs.mkdirSync(screenshotDir, { recursive: true })
-    await page.screenshot({ path: path.join(screenshotDir, `${name}.png`) })
+    await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage })
   }
   const backgroundOf = (locator: Locator) =>
     locator.evaluate((element) => (globalThis as any).getComputedStyle(element).backgroundColor as string)
@@ -210,6 +213,111 @@ describe('the dashboard in a browser', () => {
     await expect(tile(page, 'opens')).resolves.toBe('100 %')
   })
 
+  /** A recurrence that asks before each send, run once now, and its run once it waits. */
+  async function waitingRun(label: string, count: number) {
+    const profileIds = await importProfiles(h, count)
+    const id = await createRecurring(
+      h,
+      { label, audience: { profileIds }, confirmBeforeEachSend: true, recurrence: { every: '1h' } },
+      'prepare',
+    )
+    await h.api('POST', `/api/recurring-deliveries/${id}/trigger`, { as: 'workflow' })
+    const [run] = await waitForRuns(h, id, (r) => withStatus(r, 'waiting_for_confirmation').length === 1)
+    return { id, run }
+  }
+
+  test('a start user confirms a waiting run in the OK dialog stating its count, and the page follows the run until it is sent', async () => {
+    const count = 12
+    const profileIds = await importProfiles(h, count)
+    // Every 15 s from 2 s on: the page is open before the first run starts, and sees it come.
+    const id = await createRecurring(
+      h,
+      {
+        label: 'Daily digest',
+        audience: { profileIds },
+        confirmBeforeEachSend: true,
+        recurrence: { every: '15s', startsAt: new Date(Date.now() + 2000).toISOString() },
+      },
+      'prepare',
+    )
+    const page = await stack.logIn(h.tokens.start)
+    await page.getByRole('link', { name: 'Recurring deliveries' }).click()
+    await page.waitForURL('**/recurring-deliveries')
+    const listRow = page.getByRole('row').filter({ hasText: 'Daily digest' })
+    await expect(listRow.locator('.status').innerText()).resolves.toBe('Active')
+    await expect(listRow.getByRole('cell', { name: 'Every 15 seconds' }).count()).resolves.toBe(1)
+    await listRow.getByRole('link', { name: 'Daily digest' }).click()
+    await page.waitForURL(`**/recurring-deliveries/${id}`)
+
+    const confirm = page.getByRole('button', { name: 'Confirm', exact: true })
+    await until(async () => (await confirm.count()) === 1, 20_000)
+    const [run] = await waitForRuns(h, id, (r) => r.length >= 1)
+    const row = page.locator(`tr[data-run="${run.id}"]`)
+    await expect(row.locator('.status').innerText()).resolves.toBe('Waiting for confirmation')
+    await confirm.click()
+    const dialog = page.getByRole('dialog', { name: `Confirm the send of run ${run.id}` })
+    await expect(dialog.isVisible()).resolves.toBe(true)
+    await expect(dialog.locator('[data-field="confirm-count"]').innerText()).resolves.toBe('12 messages')
+    await screenshot(page, 'recurring-confirm')
+    expect(receivedFor(h, run.executionId).size).toBe(0)
+    await dialog.getByRole('button', { name: 'OK' }).click()
+    await expect(page.getByRole('status').first().innerText()).resolves.toBe(
+      `Run ${run.id} confirmed: sending.`,
+    )
+
+    // The page refreshes itself until the run is sent (15 messages/s: about a second of sending).
+    await until(async () => (await row.locator('.status').innerText()) === 'Sent')
+    await until(
+      async () => (await row.locator(`[data-field="run-${run.id}-delivered"]`).innerText()) === '12',
+    )
+    expect(await tile(page, 'delivered')).toBe('100 %')
+    expect(receivedFor(h, run.executionId).size).toBe(count)
+    const execution = page.getByRole('link', { name: `Execution ${run.executionId}` }).first()
+    if (screenshotDir) {
+      // The next run comes and waits, beside the one sent: the page as the README shows it.
+      await until(async () => (await confirm.count()) === 1, 30_000)
+      await screenshot(page, 'recurring-delivery', true)
+    }
+    await h.api('POST', `/api/recurring-deliveries/${id}/stop`, { as: 'workflow' })
+
+    await execution.click()
+    await page.waitForURL(`**/deliveries/${run.executionId}`)
+    await expect(badge(page).innerText()).resolves.toBe('Finished')
+    await expect(page.locator(`[data-execution-of="${id}"]`).count()).resolves.toBe(1)
+    await expect(page.getByRole('button', { name: 'Confirm send' }).count()).resolves.toBe(0)
+  })
+
+  test('a workflow user sees that they lack "Start deliveries" instead of Confirm, and pauses and resumes the recurrence', async () => {
+    const { id, run } = await waitingRun('Weekly offers', 3)
+    const page = await stack.logIn(h.tokens.workflow)
+    await page.goto(`/recurring-deliveries/${id}`)
+    await expect(page.locator('[data-refusal="confirm"]').innerText()).resolves.toBe(
+      'You do not have the "Start deliveries" role (start) needed to confirm the send of a run.',
+    )
+    await expect(page.getByRole('button', { name: 'Confirm', exact: true }).count()).resolves.toBe(0)
+    await screenshot(page, 'recurring-missing-role')
+
+    await page.getByRole('button', { name: 'Pause' }).click()
+    await expect(page.getByRole('status').first().innerText()).resolves.toBe(
+      'Paused: no run starts until it is resumed.',
+    )
+    await expect(page.locator('.title-row .status').innerText()).resolves.toBe('Paused')
+    await expect(page.locator('[data-field="schedule-state"]').innerText()).resolves.toContain('Paused')
+    expect((await h.api('GET', `/api/recurring-deliveries/${id}`)).body).toMatchObject({
+      status: 'paused',
+      schedule: { paused: true },
+    })
+    await page.getByRole('button', { name: 'Resume' }).click()
+    await expect(page.locator('.title-row .status').innerText()).resolves.toBe('Active')
+    expect((await h.api('GET', `/api/recurring-deliveries/${id}`)).body).toMatchObject({
+      status: 'active',
+      schedule: { paused: false },
+    })
+    const [still] = await waitForRuns(h, id, (r) => r.length === 1)
+    expect(still).toMatchObject({ id: run.id, status: 'waiting_for_confirmation' })
+    expect(receivedFor(h, run.executionId).size).toBe(0)
+  })
+
   test('the API docs page lists every route with its roles, without loading anything from elsewhere', async () => {
     const page = await stack.newPage()
     const elsewhere: string[] = []
@@ -229,6 +337,7 @@ describe('the dashboard in a browser', () => {
   })
 
   test('the pages pass axe’s WCAG 2 A/AA checks, status colours included, and the OK dialog works from the keyboard', async () => {
+    const recurring = waitingRun('Accessible recurrence', 2)
     const ids = await importProfiles(h, 2)
     const id = await readyDelivery(h, ids, { label: 'Keyboard only' })
     // One delivery per ACS colour, so the contrast of every status badge is checked.
@@ -286,5 +395,26 @@ describe('the dashboard in a browser', () => {
 
     await page.goto('/mailbox')
     expect(await axe()).toEqual([])
+
+    const { id: recurringId, run } = await recurring
+    await page.goto('/recurring-deliveries')
+    expect(await axe()).toEqual([])
+    await screenshot(page, 'recurring-deliveries')
+    await page.goto(`/recurring-deliveries/${recurringId}`)
+    expect(await axe()).toEqual([])
+    const confirmRun = page.getByRole('button', { name: 'Confirm', exact: true })
+    await confirmRun.focus()
+    await page.keyboard.press('Enter')
+    const runDialog = page.getByRole('dialog', { name: `Confirm the send of run ${run.id}` })
+    await expect(runDialog.isVisible()).resolves.toBe(true)
+    expect(await axe()).toEqual([])
+    await page.keyboard.press('Escape')
+    await expect(runDialog.isVisible()).resolves.toBe(false)
+    await expect(
+      confirmRun.evaluate((el) => el === (globalThis as any).document.activeElement),
+    ).resolves.toBe(true)
+    expect((await h.api('GET', `/api/recurring-deliveries/${recurringId}/runs/${run.id}`)).body.status).toBe(
+      'waiting_for_confirmation',
+    )
   })
 })

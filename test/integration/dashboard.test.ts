@@ -1,4 +1,5 @@
 import { importProfiles, readyDelivery, startHarness, type Harness } from '../support/harness'
+import { dashboardClient } from '../support/dashboard-client'
 
 /** The dashboard over HTTP (no browser): sessions, CSRF, and acting through the API as the user. */
 describe('dashboard sessions and forms', () => {
@@ -8,52 +9,7 @@ describe('dashboard sessions and forms', () => {
   })
   afterAll(() => h?.close())
 
-  const origin = 'http://localhost'
-
-  /** A browser-like client: keeps cookies, sends the page's origin with forms. */
-  function browser() {
-    const jar = new Map<string, string>()
-    const request = async (
-      method: string,
-      path: string,
-      form?: Record<string, string>,
-      headers: Record<string, string> = {},
-    ) => {
-      const res = await h.app.request(path, {
-        method,
-        headers: {
-          cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '),
-          ...(form ? { 'content-type': 'application/x-www-form-urlencoded', origin } : {}),
-          ...headers,
-        },
-        body: form ? new URLSearchParams(form).toString() : undefined,
-      })
-      for (const cookie of res.headers.getSetCookie()) {
-        const [pair] = cookie.split(';')
-        const [name, value] = [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]
-        if (value && !/Max-Age=0/i.test(cookie)) jar.set(name, value)
-        else jar.delete(name)
-      }
-      return { status: res.status, location: res.headers.get('location'), text: await res.text(), res }
-    }
-    return {
-      jar,
-      get: (path: string) => request('GET', path),
-      post: (path: string, form: Record<string, string>, headers?: Record<string, string>) =>
-        request('POST', path, form, headers),
-      async logIn(token: string) {
-        const res = await request('POST', '/login', { token, next: '/' })
-        expect(res.status).toBe(303)
-        return res
-      },
-      /** The CSRF token of the page's forms. */
-      async csrfOf(path: string) {
-        const page = await request('GET', path)
-        expect(page.status).toBe(200)
-        return /name="_csrf" value="([^"]+)"/.exec(page.text)![1]
-      },
-    }
-  }
+  const browser = () => dashboardClient(h)
 
   test('logging in sets a signed HttpOnly SameSite=Strict session cookie that never holds the token', async () => {
     const b = browser()

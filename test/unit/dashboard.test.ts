@@ -7,6 +7,15 @@ import {
   type DeliveryAction,
 } from '../../dashboard/deployment'
 import { polylinePoints } from '../../dashboard/views/chart'
+import {
+  describeRecurrence,
+  liveState,
+  recurringActions,
+  recurringRefreshMs,
+  runConfirmation,
+  type RecurringJson,
+} from '../../dashboard/recurring'
+import type { RecurringCommand } from '../../domain/recurring-runs'
 import type { Right } from '../../domain/roles'
 
 const progress = (processed: number, delivered: number, failed: number, toDeliver = 200) => ({
@@ -106,6 +115,11 @@ describe('the actions a user is offered', () => {
     ).toEqual(['resume', 'stop'])
   })
 
+  test('an execution of a recurring delivery offers no delivery command: its runs send it', () => {
+    const execution = { status: 'ready' as const, sendingStartedAt: null, recurringId: 4 }
+    expect(names(availableActions(execution, ['start'], rightFor))).toEqual([])
+  })
+
   test('Compute stats appears once the API has the route, for a delivery that has started sending', () => {
     const withStats = (action: DeliveryAction) => (action === 'compute-stats' ? 'read' : rightFor(action))
     const finished = { status: 'finished' as const, sendingStartedAt: '2026-11-26T10:00:00.000Z' }
@@ -124,5 +138,106 @@ describe('the opens and clicks chart', () => {
     ]
     expect(polylinePoints(points, (p) => p.opens)).toBe('40.0,172.0 334.0,12.0 628.0,108.0')
     expect(polylinePoints(points, (p) => p.clicks)).toBe('40.0,172.0 334.0,92.0 628.0,156.0')
+  })
+})
+
+describe('recurring deliveries in the dashboard', () => {
+  const recurrence = (r: Partial<RecurringJson['recurrence']>) => ({
+    cron: null,
+    every: null,
+    timeZone: 'UTC',
+    startsAt: null,
+    endsAt: null,
+    ...r,
+  })
+
+  test('a recurrence reads in words: cron in its time zone, intervals in their largest whole units', () => {
+    expect(describeRecurrence(recurrence({ cron: '0 9 * * *', timeZone: 'Europe/Paris' }))).toBe(
+      'At 09:00 (Europe/Paris)',
+    )
+    expect(describeRecurrence(recurrence({ cron: '30 8 * * MON-FRI' }))).toBe(
+      'At 08:30, Monday through Friday (UTC)',
+    )
+    expect(describeRecurrence(recurrence({ cron: '@hourly' }))).toBe('Every hour (UTC)')
+    expect(describeRecurrence(recurrence({ every: 10 * 60_000 }))).toBe('Every 10 minutes')
+    expect(describeRecurrence(recurrence({ every: 86_400_000 }))).toBe('Every day')
+    expect(describeRecurrence(recurrence({ every: 90_000 }))).toBe('Every 1 minute, 30 seconds')
+    expect(describeRecurrence(recurrence({ every: 2000 }))).toBe('Every 2 seconds')
+  })
+
+  const rights: Partial<Record<RecurringCommand, Right>> = {
+    pause: 'runWorkflows',
+    resume: 'runWorkflows',
+    trigger: 'runWorkflows',
+    stop: 'runWorkflows',
+  }
+  const rightFor = (command: RecurringCommand) => rights[command]
+  const names = (actions: { action: string }[]) => actions.map((a) => a.action)
+
+  test('the workflow and start roles pause an active recurrence and resume a paused one; a viewer nothing', () => {
+    expect(names(recurringActions({ status: 'active' }, ['workflow'], rightFor))).toEqual([
+      'pause',
+      'trigger',
+      'stop',
+    ])
+    expect(names(recurringActions({ status: 'paused' }, ['start'], rightFor))).toEqual([
+      'resume',
+      'trigger',
+      'stop',
+    ])
+    expect(names(recurringActions({ status: 'stopped' }, ['workflow'], rightFor))).toEqual([])
+    expect(names(recurringActions({ status: 'active' }, ['viewer', 'prepare'], rightFor))).toEqual([])
+    expect(names(recurringActions({ status: 'active' }, ['workflow'], () => undefined))).toEqual([])
+  })
+
+  test('a waiting run offers Confirm to the start role; the workflow role reads the missing role instead', () => {
+    const waiting = { status: 'waiting_for_confirmation' as const }
+    expect(runConfirmation(waiting, ['start'], 'startDeliveries')).toEqual({ refusal: null })
+    expect(runConfirmation(waiting, ['workflow'], 'startDeliveries')).toEqual({
+      refusal: 'You do not have the "Start deliveries" role (start) needed to confirm the send of a run.',
+    })
+    expect(runConfirmation({ status: 'sending' }, ['start'], 'startDeliveries')).toBeNull()
+    expect(runConfirmation(waiting, ['start'], undefined)).toBeNull()
+  })
+
+  test('the page refreshes every second while a run prepares or sends, every few while one waits, never once nothing moves', () => {
+    const now = Date.parse('2026-11-27T10:00:00Z')
+    const schedule = (nextRun: string) => ({
+      scheduleId: 'recurring-1',
+      paused: false,
+      note: null,
+      nextRuns: [nextRun],
+      runsStarted: 1,
+      temporalUrl: '',
+    })
+    const hourAway = schedule('2026-11-27T11:00:00Z')
+    const active = { status: 'active' as const, schedule: hourAway }
+    expect(recurringRefreshMs(active, [{ status: 'sending' }], now)).toBe(1000)
+    expect(recurringRefreshMs(active, [{ status: 'sent' }], now)).toBe(5000)
+    expect(recurringRefreshMs({ ...active, schedule: schedule('2026-11-27T10:00:02Z') }, [], now)).toBe(1000)
+    const stopped = { status: 'stopped' as const, schedule: null }
+    expect(recurringRefreshMs(stopped, [{ status: 'waiting_for_confirmation' }], now)).toBe(5000)
+    expect(recurringRefreshMs(stopped, [{ status: 'expired' }], now)).toBeNull()
+    expect(
+      recurringRefreshMs({ status: 'paused', schedule: { ...hourAway, paused: true } }, [], now),
+    ).toBeNull()
+  })
+
+  test('a new run or a new status is a new live state; moving counts are not', () => {
+    const recurring = { status: 'active' as const, schedule: null }
+    const state = liveState(recurring, [{ id: 1, status: 'sending' }], [{ id: 7, status: 'sending' }])
+    expect(liveState(recurring, [{ id: 1, status: 'sending' }], [{ id: 7, status: 'sending' }])).toBe(state)
+    expect(liveState(recurring, [{ id: 1, status: 'sent' }], [{ id: 7, status: 'sending' }])).not.toBe(state)
+    expect(
+      liveState(
+        recurring,
+        [
+          { id: 2, status: 'started' },
+          { id: 1, status: 'sending' },
+        ],
+        [{ id: 7, status: 'sending' }],
+      ),
+    ).not.toBe(state)
+    expect(liveState({ ...recurring, status: 'paused' }, [{ id: 1, status: 'sending' }], [])).not.toBe(state)
   })
 })
