@@ -19,7 +19,8 @@ export interface HeraldConfig {
     uiUrl: string
   }
   smtp: { url: string; poolSize: number; from: string; messageIdDomain: string }
-  api: { host: string; port: number; publicUrl: string }
+  /** `requestTimeoutMs`: a request still unanswered after this gets 504 (the API's Temporal commands give up at 20 s). */
+  api: { host: string; port: number; publicUrl: string; requestTimeoutMs: number }
   /**
    * Dashboard sessions: signed cookies. Without a secret each process makes its own, so logins end at
    * a restart and do not carry over between API replicas; set one for those.
@@ -124,7 +125,12 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       from: env.SMTP_FROM ?? 'Herald <herald@localhost>',
       messageIdDomain: env.HERALD_MESSAGE_ID_DOMAIN ?? 'herald.localhost',
     },
-    api: { host, port, publicUrl: env.HERALD_PUBLIC_URL ?? `http://localhost:${port}` },
+    api: {
+      host,
+      port,
+      publicUrl: env.HERALD_PUBLIC_URL ?? `http://localhost:${port}`,
+      requestTimeoutMs: duration(env, 'HERALD_REQUEST_TIMEOUT', 30_000),
+    },
     dashboard: {
       sessionSecret,
       sessionTtlMs: duration(env, 'HERALD_SESSION_TTL', 12 * 3600_000),
