@@ -82,6 +82,26 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   return ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())
 }
 
+/** A URL with its password (if any) replaced by `***`, fit for a log line or an error message. */
+export function withoutPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#:@]*:)[^/?#]*@/i, '$1***@')
+}
+
+/**
+ * A URL setting, checked here so that a malformed one stops the process with a message that names the
+ * variable — and not with Node's own error, which prints the whole URL, password included.
+ */
+function url(env: Env, name: string, fallback: string, schemes: RegExp): string {
+  const raw = env[name] ?? fallback
+  if (!schemes.test(raw)) return raw
+  try {
+    new URL(raw)
+  } catch {
+    throw new Error(`${name} is not a valid URL: ${withoutPassword(raw)}`)
+  }
+  return raw
+}
+
 /** API and workers sign and check tracking links with one shared secret: without it they refuse to start. */
 export function requireTrackingSecret(config: Pick<HeraldConfig, 'trackingSecret'>): string {
   const secret = config.trackingSecret
@@ -104,7 +124,7 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
   const sessionSecret = env.HERALD_SESSION_SECRET || crypto.randomBytes(32).toString('base64url')
   if (sessionSecret.length < 32) throw new Error('HERALD_SESSION_SECRET must be at least 32 characters')
   return {
-    databaseUrl: env.DATABASE_URL ?? 'sqlite:data/herald.sqlite',
+    databaseUrl: url(env, 'DATABASE_URL', 'sqlite:data/herald.sqlite', /^postgres(ql)?:/i),
     temporal: {
       address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
       namespace: env.TEMPORAL_NAMESPACE ?? 'default',
@@ -120,7 +140,7 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       uiUrl: env.TEMPORAL_UI_URL ?? 'http://localhost:8233',
     },
     smtp: {
-      url: env.SMTP_URL ?? 'smtp://127.0.0.1:2525',
+      url: url(env, 'SMTP_URL', 'smtp://127.0.0.1:2525', /^/),
       poolSize: integer(env, 'SMTP_POOL_SIZE', 5, 1),
       from: env.SMTP_FROM ?? 'Herald <herald@localhost>',
       messageIdDomain: env.HERALD_MESSAGE_ID_DOMAIN ?? 'herald.localhost',
