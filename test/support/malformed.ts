@@ -537,5 +537,3 @@ export function badQueryValue(schema: JsonSchema): fc.Arbitrary<string> | null {
 export function pathSegment(value: string): string {
   return encodeURIComponent(value).replace(/\./g, '%2E')
 }
-
-export { remove as removedField }
