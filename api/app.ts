@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { timeout } from 'hono/timeout'
+import { HTTPException } from 'hono/http-exception'
 import type { Client } from '@temporalio/client'
 import { requireTrackingSecret, type HeraldConfig } from '../config/env'
 import type { Database } from '../persistence/database'
@@ -42,6 +43,36 @@ const documentConfig = {
   },
 }
 
+/** The API takes imports of up to 10,000 profiles; tracking links and dashboard forms a few fields. */
+const apiBodyLimit = 20 * 1024 * 1024
+const formBodyLimit = 64 * 1024
+
+const isApiPath = (path: string) => path === '/api' || path.startsWith('/api/')
+
+function tooLarge(limit: string) {
+  return (): never => {
+    throw new ApiError(413, 'too_large', `body: larger than ${limit}`)
+  }
+}
+
+/** The handler is not stopped: say so, since a command may still take effect. */
+function timedOut(ms: number): HTTPException {
+  return new HTTPException(504, {
+    message: `no answer within ${ms / 1000} s; the request may still take effect: look before you retry`,
+  })
+}
+
+/** HTTP's rule: a request has a body when it says how long it is, or that it comes in chunks. */
+function hasBody(request: Request): boolean {
+  return Number(request.headers.get('content-length') ?? 0) > 0 || request.headers.has('transfer-encoding')
+}
+
+/** JSON exactly as Hono's validator reads it (`application/json`, `…+json`, any parameters), or it would skip the body. */
+function isJson(contentType: string | undefined): boolean {
+  const mediaType = (contentType ?? '').split(';')[0].trim()
+  return /^application\/([\w.-]+\+)?json$/i.test(mediaType)
+}
+
 /** Herald's HTTP API (thin routes over the database and the delivery workflows) and its dashboard. */
 export function createApp(deps: AppDeps) {
   const ctx: ApiContext = {
@@ -56,11 +87,21 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: ctx.validationHook })
   app.onError((err, c) => toResponse(err, c))
 
+  // Every request, API, tracking link or dashboard page alike: an answer within the timeout, a body
+  // refused as soon as it passes its limit (never read whole), errors in the one JSON shape.
+  const { requestTimeoutMs } = deps.config.api
+  app.use(
+    '*',
+    timeout(requestTimeoutMs, () => timedOut(requestTimeoutMs)),
+  )
+  const apiBodies = bodyLimit({ maxSize: apiBodyLimit, onError: tooLarge('20 MB') })
+  const formBodies = bodyLimit({ maxSize: formBodyLimit, onError: tooLarge('64 KB') })
+  app.use('*', (c, next) => (isApiPath(c.req.path) ? apiBodies(c, next) : formBodies(c, next)))
+
   app.get('/health', (c) => c.json({ ok: true }))
   const trackingSecret = requireTrackingSecret(deps.config)
   const trackingWriter = new TrackingWriter(deps.db)
   // Tracking links carry a signature, not an API token.
-  app.use('/t/*', bodyLimit({ maxSize: 64 * 1024 }))
   app.route(
     '/t',
     trackingRoutes({
@@ -71,16 +112,16 @@ export function createApp(deps: AppDeps) {
       writer: trackingWriter,
     }),
   )
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: 20 * 1024 * 1024,
-      onError: () => {
-        throw new ApiError(413, 'too_large', 'body: larger than 20 MB')
-      },
-    }),
-  )
-  app.use('/api/*', timeout(30_000))
+  // A body the API cannot read as JSON is refused, rather than ignored by the routes whose body is optional.
+  app.use('/api/*', async (c, next) => {
+    if (hasBody(c.req.raw) && !isJson(c.req.header('content-type')))
+      throw new ApiError(
+        415,
+        'unsupported_media_type',
+        'body: send JSON, with Content-Type: application/json',
+      )
+    await next()
+  })
   // A command without a body, sent with a JSON content type (as many clients do), means `{}`.
   app.use('/api/*', async (c, next) => {
     if (c.req.header('content-length') === '0' && c.req.header('content-type')?.includes('json')) {
@@ -116,7 +157,7 @@ export function createApp(deps: AppDeps) {
   const toDashboard = (c: Context) => dashboard.fetch(c.req.raw, c.env)
   for (const path of dashboardPaths) app.all(path, toDashboard)
   app.notFound((c) =>
-    c.req.path === '/api' || c.req.path.startsWith('/api/')
+    isApiPath(c.req.path)
       ? toResponse(new ApiError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`), c)
       : toDashboard(c),
   )

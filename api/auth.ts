@@ -24,6 +24,17 @@ export function hashToken(token: string): string {
 }
 
 /**
+ * Compares a stored token hash with the hash of the token presented, in constant time: how long it
+ * takes says nothing about how much of it matched. Hashes of another length (never stored) simply differ.
+ */
+export function sameTokenHash(stored: string, presented: string): boolean {
+  const a = Buffer.from(stored)
+  const b = Buffer.from(presented)
+  if (a.length !== b.length) return false
+  return crypto.timingSafeEqual(a, b)
+}
+
+/**
  * Requests the dashboard makes in-process for its logged-in user carry that user here, in the request's
  * environment: only code in this process can set it (HTTP requests cannot), and it goes through the
  * same routes, rights and validation as any API call.
@@ -44,13 +55,7 @@ async function activeTokenUser(
     'hash' in where ? query.where('t.token_hash', where.hash) : query.where('t.id', where.id)
   ).first()
   if (!row || row.revoked_at) return null
-  if ('hash' in where) {
-    const same = crypto.timingSafeEqual(
-      Buffer.from(String(row.token_hash), 'hex'),
-      Buffer.from(where.hash, 'hex'),
-    )
-    if (!same) return null
-  }
+  if ('hash' in where && !sameTokenHash(String(row.token_hash), where.hash)) return null
   const roles = (typeof row.roles === 'string' ? JSON.parse(row.roles) : row.roles) as Role[]
   return { id: Number(row.id), name: String(row.name), roles, tokenId: Number(row.token_id) }
 }

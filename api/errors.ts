@@ -92,7 +92,11 @@ export function toResponse(err: unknown, c: Context): Response {
         : err instanceof HTTPException && err.status === 400
           ? new ApiError(400, 'malformed_json', `body: ${err.message}`, { field: 'body' })
           : err instanceof HTTPException
-            ? new ApiError(err.status as ContentfulStatusCode, 'http_error', err.message)
+            ? new ApiError(
+                err.status as ContentfulStatusCode,
+                err.status === 504 ? 'timeout' : 'http_error',
+                err.message,
+              )
             : fromTemporal(err)
   if (!apiError) {
     console.error('unexpected error', err)

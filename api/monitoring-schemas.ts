@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { addressStatuses } from '../domain/address'
+import { addressStatuses, isValidEmail } from '../domain/address'
 import { trackingKinds } from '../domain/tracking-token'
 import { PageQuery } from './schemas'
 
@@ -123,7 +123,7 @@ export const BounceEvent = z
     /** The Message-ID of the bounced message (`<herald.d42.p7@…>`), or… */
     messageId: z.string().max(998).optional(),
     /** …the address that bounced or complained. */
-    email: z.string().max(320).optional(),
+    email: z.string().max(320).refine(isValidEmail, 'not a valid email address').optional(),
     reason: z.string().max(500).optional(),
     /** When the bounce or complaint happened (ISO 8601); now by default. */
     at: z.iso.datetime({ offset: true }).optional(),

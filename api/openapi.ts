@@ -12,6 +12,7 @@ const errorDescriptions = {
   404: 'Unknown id',
   409: 'Illegal in the current state',
   413: 'Body larger than 20 MB',
+  415: 'A body that is not JSON (Content-Type: application/json)',
   503: 'Temporal or its workers did not answer in time; try again',
 } as const
 
@@ -50,13 +51,13 @@ export function rolesFor(right: Right): Role[] {
 
 type RouteConfig = Parameters<typeof createRoute>[0]
 
-/** 401 and 403 for every guarded route; 400 when it takes input, 404 with an id, 413 with a body. */
+/** 401 and 403 for every guarded route; 400 when it takes input, 404 with an id, 413 and 415 with a body. */
 function errorsFromShape(config: RouteConfig): Record<number, ErrorResponse> {
   const request = config.request ?? {}
   const codes: ErrorCode[] = [401, 403]
   if (request.params || request.query || request.body) codes.push(400)
   if (config.path.includes('{')) codes.push(404)
-  if (request.body) codes.push(413)
+  if (request.body) codes.push(413, 415)
   return errorReplies(...codes)
 }
 

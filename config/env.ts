@@ -19,7 +19,8 @@ export interface HeraldConfig {
     uiUrl: string
   }
   smtp: { url: string; poolSize: number; from: string; messageIdDomain: string }
-  api: { host: string; port: number; publicUrl: string }
+  /** `requestTimeoutMs`: a request still unanswered after this gets 504 (the API's Temporal commands give up at 20 s). */
+  api: { host: string; port: number; publicUrl: string; requestTimeoutMs: number }
   /**
    * Dashboard sessions: signed cookies. Without a secret each process makes its own, so logins end at
    * a restart and do not carry over between API replicas; set one for those.
@@ -81,6 +82,26 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   return ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())
 }
 
+/** A URL with its password (if any) replaced by `***`, fit for a log line or an error message. */
+export function withoutPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#:@]*:)[^/?#]*@/i, '$1***@')
+}
+
+/**
+ * A URL setting, checked here so that a malformed one stops the process with a message that names the
+ * variable — and not with Node's own error, which prints the whole URL, password included.
+ */
+function url(env: Env, name: string, fallback: string, schemes: RegExp): string {
+  const raw = env[name] ?? fallback
+  if (!schemes.test(raw)) return raw
+  try {
+    new URL(raw)
+  } catch {
+    throw new Error(`${name} is not a valid URL: ${withoutPassword(raw)}`)
+  }
+  return raw
+}
+
 /** API and workers sign and check tracking links with one shared secret: without it they refuse to start. */
 export function requireTrackingSecret(config: Pick<HeraldConfig, 'trackingSecret'>): string {
   const secret = config.trackingSecret
@@ -103,7 +124,7 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
   const sessionSecret = env.HERALD_SESSION_SECRET || crypto.randomBytes(32).toString('base64url')
   if (sessionSecret.length < 32) throw new Error('HERALD_SESSION_SECRET must be at least 32 characters')
   return {
-    databaseUrl: env.DATABASE_URL ?? 'sqlite:data/herald.sqlite',
+    databaseUrl: url(env, 'DATABASE_URL', 'sqlite:data/herald.sqlite', /^postgres(ql)?:/i),
     temporal: {
       address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
       namespace: env.TEMPORAL_NAMESPACE ?? 'default',
@@ -119,12 +140,17 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       uiUrl: env.TEMPORAL_UI_URL ?? 'http://localhost:8233',
     },
     smtp: {
-      url: env.SMTP_URL ?? 'smtp://127.0.0.1:2525',
+      url: url(env, 'SMTP_URL', 'smtp://127.0.0.1:2525', /^/),
       poolSize: integer(env, 'SMTP_POOL_SIZE', 5, 1),
       from: env.SMTP_FROM ?? 'Herald <herald@localhost>',
       messageIdDomain: env.HERALD_MESSAGE_ID_DOMAIN ?? 'herald.localhost',
     },
-    api: { host, port, publicUrl: env.HERALD_PUBLIC_URL ?? `http://localhost:${port}` },
+    api: {
+      host,
+      port,
+      publicUrl: env.HERALD_PUBLIC_URL ?? `http://localhost:${port}`,
+      requestTimeoutMs: duration(env, 'HERALD_REQUEST_TIMEOUT', 30_000),
+    },
     dashboard: {
       sessionSecret,
       sessionTtlMs: duration(env, 'HERALD_SESSION_TTL', 12 * 3600_000),

@@ -1,7 +1,10 @@
 import fs from 'node:fs'
 import type { HeraldConfig } from './env'
 
-/** Connection options shared by the client (API) and the worker, plain or TLS / API key (managed Temporal). */
+/**
+ * Connection options shared by the client (API) and the worker, plain or TLS / API key (managed Temporal).
+ * TLS off is said explicitly: left unsaid, the SDK turns it on whenever an API key is given.
+ */
 export function temporalConnectionOptions(config: HeraldConfig['temporal']) {
   const { tls } = config
   return {
@@ -15,6 +18,6 @@ export function temporalConnectionOptions(config: HeraldConfig['temporal']) {
               ? { crt: fs.readFileSync(tls.clientCertPath), key: fs.readFileSync(tls.clientKeyPath) }
               : undefined,
         }
-      : undefined,
+      : false,
   }
 }

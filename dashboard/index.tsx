@@ -175,7 +175,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
   })
 
   app.post('/login', async (c) => {
-    const form = await c.req.parseBody()
+    const form = await readForm(c)
     const next = safeNext(form.next)
     const token = typeof form.token === 'string' ? form.token.trim() : ''
     const user = token ? await userForToken(deps.db, token) : null
@@ -203,7 +203,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
     c.set('session', session)
     c.set('csrf', csrfToken(sessionSecret, session))
     if (c.req.method === 'POST') {
-      const form = await c.req.parseBody()
+      const form = await readForm(c)
       if (!isValidCsrfToken(sessionSecret, session, form._csrf)) {
         throw new HTTPException(403, {
           message: 'This form has expired or did not come from this page; reload the page and try again.',
@@ -293,7 +293,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
     const id = deliveryId(c)
     const action = oneOf(c.req.param('action'), deliveryActions)
     if (!action) throw new HTTPException(404, { message: 'There is no such action.' })
-    const form = await c.req.parseBody()
+    const form = await readForm(c)
     const reply = await callAs(c)('POST', `/api/deliveries/${id}/${action}`, actionBody(action, form))
     setFlash(
       c,
@@ -489,3 +489,12 @@ export function dashboardRoutes(deps: DashboardDeps) {
 }
 
 const timeZones = Intl.supportedValuesOf('timeZone')
+
+/** The posted form; a body that cannot be read as one is the sender's mistake (400), not ours. */
+async function readForm(c: Context): Promise<Record<string, unknown>> {
+  try {
+    return await c.req.parseBody()
+  } catch {
+    throw new HTTPException(400, { message: 'This form could not be read; reload the page and try again.' })
+  }
+}

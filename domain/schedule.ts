@@ -14,5 +14,7 @@ export function parseContactDate(value: string, timeZone?: string | null): numbe
   const zone = hasOffset.test(value.trim()) ? undefined : (timeZone ?? 'UTC')
   const date = DateTime.fromISO(value.trim(), { zone, setZone: !zone })
   if (!date.isValid) throw new Error(`not an ISO 8601 date-time: ${date.invalidExplanation ?? value}`)
+  if (date.offset < -12 * 60 || date.offset > 14 * 60)
+    throw new Error(`offset ${date.toFormat('ZZ')}: no place is that far from UTC (−12:00 to +14:00)`)
   return date.toMillis()
 }

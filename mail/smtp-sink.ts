@@ -43,6 +43,8 @@ export interface SmtpSinkOptions {
   keepRaw?: boolean
   recipientRule?: RecipientRule
   dataRule?: DataRule
+  /** Require SMTP AUTH with these credentials (over plain TCP, as on loopback); none by default. */
+  auth?: { user: string; pass: string }
 }
 
 export class SmtpSink {
@@ -71,9 +73,15 @@ export class SmtpSink {
   }
 
   async start(): Promise<this> {
+    const auth = this.options.auth
     const server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
+      authOptional: !auth,
+      disabledCommands: auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+      allowInsecureAuth: Boolean(auth),
+      onAuth: (login, _session, callback) =>
+        login.username === auth?.user && login.password === auth?.pass
+          ? callback(null, { user: login.username })
+          : callback(Object.assign(new Error('5.7.8 authentication failed'), { responseCode: 535 })),
       logger: false,
       maxClients: 1000,
       size: 50 * 1024 * 1024,

@@ -78,8 +78,9 @@ export function trackingRoutes(deps: TrackingDeps) {
     return c.redirect(url, 302)
   })
 
-  app.get('/u/:token', (c) => {
-    target(c, 'unsubscribe')
+  app.get('/u/:token', async (c) => {
+    const t = target(c, 'unsubscribe')
+    if (!(await sentAddress(db, t.deliveryId, t.profileId))) throw notFound('message')
     return c.html(
       page(
         'Unsubscribe',

@@ -20,6 +20,10 @@ describe('contact dates', () => {
   test('bad dates and zones are refused with the reason', () => {
     expect(() => parseContactDate('tomorrow')).toThrow(/ISO 8601/)
     expect(() => parseContactDate('2030-01-01T09:00', 'Mars/Base')).toThrow(/unknown time zone/)
+    expect(() => parseContactDate('2030-01-01T09:00+99:00')).toThrow(/offset \+99:00/)
+    expect(new Date(parseContactDate('2030-01-01T09:00+14:00')).toISOString()).toBe(
+      '2029-12-31T19:00:00.000Z',
+    )
   })
 })
 

@@ -1,0 +1,43 @@
+import { loadConfig, withoutPassword } from '../../config/env'
+import { temporalConnectionOptions } from '../../config/temporal'
+
+describe('configuration from the environment', () => {
+  test('a URL shown in a message keeps everything but its password', () => {
+    expect(withoutPassword('smtp://relay:s3cret@mail.example.com:587')).toBe(
+      'smtp://relay:***@mail.example.com:587',
+    )
+    expect(withoutPassword('postgres://herald:p@ss@db:5432/herald')).toBe(
+      'postgres://herald:***@db:5432/herald',
+    )
+    expect(withoutPassword('postgres://herald@db/herald')).toBe('postgres://herald@db/herald')
+    expect(withoutPassword('smtp://127.0.0.1:2525')).toBe('smtp://127.0.0.1:2525')
+  })
+
+  test('a malformed SMTP or database URL stops the start, named, without its password', () => {
+    const smtp = () => loadConfig({ SMTP_URL: 'smtp://relay:s3cret@127.0.0.1:99999' })
+    expect(smtp).toThrow('SMTP_URL is not a valid URL: smtp://relay:***@127.0.0.1:99999')
+    const database = () => loadConfig({ DATABASE_URL: 'postgres://herald:s3cret@db:port/herald' })
+    expect(database).toThrow('DATABASE_URL is not a valid URL: postgres://herald:***@db:port/herald')
+    expect(() => loadConfig({ DATABASE_URL: 'sqlite:data/herald.sqlite' })).not.toThrow()
+  })
+
+  test('requests time out after HERALD_REQUEST_TIMEOUT, 30 s unless set', () => {
+    expect(loadConfig({}).api.requestTimeoutMs).toBe(30_000)
+    expect(loadConfig({ HERALD_REQUEST_TIMEOUT: '2m' }).api.requestTimeoutMs).toBe(120_000)
+  })
+
+  test('a managed Temporal: an API key turns TLS on, unless TEMPORAL_TLS says otherwise', () => {
+    const managed = loadConfig({ TEMPORAL_API_KEY: 'key', TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233' })
+    expect(temporalConnectionOptions(managed.temporal)).toMatchObject({
+      address: 'ns.acct.tmprl.cloud:7233',
+      apiKey: 'key',
+      tls: { serverNameOverride: undefined },
+    })
+    const plain = loadConfig({ TEMPORAL_API_KEY: 'key', TEMPORAL_TLS: 'false' })
+    expect(temporalConnectionOptions(plain.temporal).tls).toBe(false)
+    expect(temporalConnectionOptions(loadConfig({}).temporal)).toMatchObject({
+      apiKey: undefined,
+      tls: false,
+    })
+  })
+})

@@ -1,0 +1,359 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import Ajv from 'ajv'
+import ts from 'typescript'
+import YAML from 'yaml'
+import { loadConfig, requireTrackingSecret } from '../../config/env'
+import { heraldSearchAttributes } from '../../runtime/dev-server'
+
+/**
+ * docker-compose.yml and the Dockerfile, checked without a Docker engine: the compose file against the
+ * Compose specification's JSON schema, and both against the code — the variables it reads, the files
+ * and packages the api and worker load, the ports they use.
+ */
+const root = path.resolve(__dirname, '../..')
+const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8')
+
+interface Service {
+  image?: string
+  build?: unknown
+  command?: string[]
+  entrypoint?: string[]
+  environment?: Record<string, string>
+  ports?: string[]
+  depends_on?: Record<string, { condition: string }>
+  healthcheck?: { test?: string[]; disable?: boolean }
+  container_name?: string
+  volumes?: string[]
+  'x-healthcheck'?: string
+}
+const compose = YAML.parse(read('docker-compose.yml')) as { services: Record<string, Service> }
+const services = compose.services
+
+/** Compose's interpolation, as `docker compose up` does it with nothing set in the shell or a .env file. */
+function interpolate(value: string, env: Record<string, string> = {}): string {
+  return value.replace(/\$\$|\$\{(\w+)(?::?-([^}]*))?\}/g, (match, name?: string, fallback?: string) =>
+    match === '$$' ? '$' : ((env[name!] || fallback) ?? ''),
+  )
+}
+
+function environmentOf(service: string): Record<string, string> {
+  const env = services[service].environment ?? {}
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(String(v))]))
+}
+
+// ── The Dockerfile ───────────────────────────────────────────────────────────────────────────────
+
+interface Instruction {
+  keyword: string
+  args: string
+}
+
+function dockerfileStages(): { name: string; from: string; instructions: Instruction[] }[] {
+  const lines = read('Dockerfile')
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+  const stages: { name: string; from: string; instructions: Instruction[] }[] = []
+  for (const line of lines) {
+    const [, keyword, args] = /^(\w+)\s+(.*)$/.exec(line)!
+    if (keyword.toUpperCase() === 'FROM') {
+      const [, from, name] = /^(\S+)(?:\s+AS\s+(\S+))?/i.exec(args)!
+      stages.push({ name: name ?? from, from, instructions: [] })
+    } else stages[stages.length - 1].instructions.push({ keyword: keyword.toUpperCase(), args })
+  }
+  return stages
+}
+
+const stages = dockerfileStages()
+const runtimeStage = stages[stages.length - 1]
+const runtimeEnv = Object.fromEntries(
+  runtimeStage.instructions
+    .filter((i) => i.keyword === 'ENV')
+    .flatMap((i) => [...i.args.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]])),
+)
+/** What the runtime stage copies from the build context (not from other stages). */
+const copiedFromContext = runtimeStage.instructions
+  .filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from'))
+  .flatMap((i) => i.args.split(/\s+/).slice(0, -1))
+
+// ── What the api and worker load ────────────────────────────────────────────────────────────────
+
+/** What the image runs: the api, the worker, and the first administrator's token. */
+const entrypoints = ['api/main.ts', 'worker/main.ts', 'scripts/create-admin.ts']
+
+/** The source files the entrypoints import, transitively, and the packages they import at run time. */
+function importClosure(): { files: string[]; packages: Set<string> } {
+  const files = new Set<string>()
+  const packages = new Set<string>()
+  const resolve = (from: string, spec: string) => {
+    const base = path.join(path.dirname(from), spec)
+    for (const candidate of [
+      base,
+      `${base}.ts`,
+      `${base}.tsx`,
+      path.join(base, 'index.ts'),
+      path.join(base, 'index.tsx'),
+    ])
+      if (fs.existsSync(path.join(root, candidate)) && fs.statSync(path.join(root, candidate)).isFile())
+        return candidate
+    throw new Error(`${from}: cannot resolve ${spec}`)
+  }
+  const visit = (file: string) => {
+    if (files.has(file)) return
+    files.add(file)
+    const source = ts.createSourceFile(file, read(file), ts.ScriptTarget.ES2022, true)
+    const specs: string[] = []
+    const walk = (node: ts.Node) => {
+      if (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly)
+        specs.push((node.moduleSpecifier as ts.StringLiteral).text)
+      if (ts.isExportDeclaration(node) && node.moduleSpecifier && !node.isTypeOnly)
+        specs.push((node.moduleSpecifier as ts.StringLiteral).text)
+      if (
+        ts.isCallExpression(node) &&
+        (node.expression.kind === ts.SyntaxKind.ImportKeyword ||
+          (ts.isIdentifier(node.expression) && ['require', 'resolve'].includes(node.expression.text)) ||
+          (ts.isPropertyAccessExpression(node.expression) &&
+            node.expression.getText() === 'require.resolve')) &&
+        node.arguments[0] &&
+        ts.isStringLiteral(node.arguments[0])
+      )
+        specs.push(node.arguments[0].text)
+      ts.forEachChild(node, walk)
+    }
+    walk(source)
+    for (const spec of specs) {
+      if (spec.startsWith('.')) visit(resolve(file, spec))
+      else if (!spec.startsWith('node:'))
+        packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0])
+    }
+  }
+  entrypoints.forEach(visit)
+  return { files: [...files].sort(), packages }
+}
+
+const closure = importClosure()
+
+/** Every environment variable the loaded code reads. */
+function variablesRead(): string[] {
+  const names = new Set<string>()
+  for (const file of closure.files) {
+    const text = read(file)
+    for (const pattern of [
+      /process\.env\.([A-Z][A-Z0-9_]*)/g,
+      /\benv\.([A-Z][A-Z0-9_]*)/g,
+      /\(\s*env,\s*'([A-Z][A-Z0-9_]*)'/g,
+    ])
+      for (const match of text.matchAll(pattern)) names.add(match[1])
+  }
+  return [...names].sort()
+}
+
+const packageJson = JSON.parse(read('package.json')) as {
+  dependencies: Record<string, string>
+  devDependencies: Record<string, string>
+}
+
+describe('the production stack (docker-compose.yml and Dockerfile)', () => {
+  test('the compose file is valid against the Compose specification', () => {
+    const { $schema: _, ...schema } = JSON.parse(read('test/fixtures/compose-spec.schema.json')) as Record<
+      string,
+      unknown
+    >
+    const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema)
+    const valid = validate(compose)
+    expect(validate.errors ?? []).toEqual([])
+    expect(valid).toBe(true)
+    expect(Object.keys(services).sort()).toEqual(
+      [
+        'api',
+        'mailpit',
+        'postgres',
+        'temporal',
+        'temporal-schema',
+        'temporal-setup',
+        'temporal-ui',
+        'worker',
+      ].sort(),
+    )
+  })
+
+  test('the api and the worker get every variable the code reads, and Herald accepts that configuration', () => {
+    const read = variablesRead()
+    expect(read).toEqual(
+      expect.arrayContaining(['DATABASE_URL', 'SMTP_URL', 'TEMPORAL_ADDRESS', 'HERALD_TRACKING_SECRET']),
+    )
+    for (const service of ['api', 'worker']) {
+      const env = { ...runtimeEnv, ...environmentOf(service) }
+      expect({ service, unset: read.filter((name) => !(name in env)) }).toEqual({ service, unset: [] })
+      const config = loadConfig(env)
+      expect(() => requireTrackingSecret(config)).not.toThrow()
+      expect(config).toMatchObject({
+        databaseUrl: 'postgres://herald:herald@postgres:5432/herald',
+        smtp: { url: 'smtp://mailpit:1025' },
+        temporal: {
+          address: 'temporal:7233',
+          namespace: 'default',
+          taskQueue: 'herald',
+          tls: { enabled: false },
+        },
+        api: { host: '0.0.0.0', port: 3000 },
+      })
+      // The file's defaults are the code's own: leaving a tuning variable out of it changes nothing.
+      const deployment = [
+        'DATABASE_URL',
+        'SMTP_URL',
+        'SMTP_FROM',
+        'TEMPORAL_ADDRESS',
+        'TEMPORAL_UI_URL',
+        'HERALD_HOST',
+        'HERALD_MESSAGE_ID_DOMAIN',
+        'HERALD_TRACKING_SECRET',
+      ]
+      const byCode = loadConfig(Object.fromEntries(deployment.map((name) => [name, env[name]])))
+      const { dashboard: _a, ...fromFile } = config
+      const { dashboard: _b, ...fromCode } = byCode
+      expect(fromFile).toEqual(fromCode)
+      expect(config.dashboard.sessionTtlMs).toBe(byCode.dashboard.sessionTtlMs)
+    }
+    expect(environmentOf('api')).toEqual(environmentOf('worker'))
+  })
+
+  test('a managed Temporal is configured by variables too: API key, TLS, client certificate', () => {
+    const env = environmentOf('api')
+    for (const name of [
+      'TEMPORAL_API_KEY',
+      'TEMPORAL_TLS',
+      'TEMPORAL_TLS_CERT',
+      'TEMPORAL_TLS_KEY',
+      'TEMPORAL_TLS_SERVER_NAME',
+    ])
+      expect({ name, set: name in env }).toEqual({ name, set: true })
+    const managed = loadConfig({
+      ...env,
+      TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+      TEMPORAL_API_KEY: 'key',
+    })
+    expect(managed.temporal).toMatchObject({ apiKey: 'key', tls: { enabled: true } })
+    const production = read('README.md').split('\n## Production')[1].split('\n## ')[0]
+    for (const words of [
+      'docker compose up --build',
+      '--scale worker=',
+      'TEMPORAL_API_KEY',
+      'TEMPORAL_TLS_CERT',
+      '--no-deps',
+    ])
+      expect({ words, documented: production.includes(words) }).toEqual({ words, documented: true })
+  })
+
+  test('ports agree: the api where it is published and checked, Temporal on 7233, the UI, Mailpit', () => {
+    const api = environmentOf('api')
+    expect(services.api.ports).toEqual([`${api.HERALD_PORT}:${api.HERALD_PORT}`])
+    expect(services.api.healthcheck!.test!.join(' ')).toContain(`http://127.0.0.1:${api.HERALD_PORT}/health`)
+    expect(new URL(api.HERALD_PUBLIC_URL).port).toBe(api.HERALD_PORT)
+    expect(api.TEMPORAL_ADDRESS).toBe('temporal:7233')
+    expect(services.temporal.ports).toEqual(['7233:7233'])
+    expect(services.temporal.healthcheck!.test).toContain('7233')
+    expect(environmentOf('temporal-ui').TEMPORAL_ADDRESS).toBe(api.TEMPORAL_ADDRESS)
+    const [uiHostPort] = services['temporal-ui'].ports![0].split(':')
+    expect(new URL(api.TEMPORAL_UI_URL).port).toBe(uiHostPort)
+    const smtp = new URL(api.SMTP_URL)
+    expect(smtp.hostname).toBe('mailpit')
+    expect(services.mailpit.ports).toEqual(expect.arrayContaining([`${smtp.port}:${smtp.port}`, '8025:8025']))
+  })
+
+  test('every service has a health check, or says why it has none', () => {
+    for (const [name, service] of Object.entries(services)) {
+      const checked = Boolean(service.healthcheck?.test?.length) && !service.healthcheck?.disable
+      expect({ name, checkedOrExplained: checked || Boolean(service['x-healthcheck']) }).toEqual({
+        name,
+        checkedOrExplained: true,
+      })
+    }
+    // What others wait for is healthy first, or done.
+    for (const [name, service] of Object.entries(services)) {
+      for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
+        const expected = services[dependency]['x-healthcheck']
+          ? 'service_completed_successfully'
+          : 'service_healthy'
+        expect({ name, dependency, condition }).toEqual({ name, dependency, condition: expected })
+      }
+    }
+  })
+
+  test('workers scale with --scale worker=N: no fixed name, no published port, one image with the api', () => {
+    expect(services.worker.container_name).toBeUndefined()
+    expect(services.worker.ports).toBeUndefined()
+    expect(services.worker.image).toBe(services.api.image)
+    expect(services.worker.command).toEqual(['node', '--import', 'tsx', 'worker/main.ts'])
+    expect(services.api.command).toEqual(['node', '--import', 'tsx', 'api/main.ts'])
+  })
+
+  test('Temporal keeps its data in the PostgreSQL service and gets Herald’s namespace and search attributes', () => {
+    const temporal = environmentOf('temporal')
+    const postgres = environmentOf('postgres')
+    expect(temporal).toMatchObject({
+      DB: 'postgres12',
+      POSTGRES_SEEDS: 'postgres',
+      POSTGRES_USER: postgres.POSTGRES_USER,
+      POSTGRES_PWD: postgres.POSTGRES_PASSWORD,
+    })
+    expect(services.temporal.depends_on).toEqual({
+      'temporal-schema': { condition: 'service_completed_successfully' },
+    })
+    expect(services['temporal-schema'].depends_on).toEqual({ postgres: { condition: 'service_healthy' } })
+    const [mounted] = services.temporal.volumes![0].split(':')
+    expect(fs.existsSync(path.join(root, mounted))).toBe(true)
+    expect(temporal.DYNAMIC_CONFIG_FILE_PATH).toBe(services.temporal.volumes![0].split(':')[1])
+    const setup = services['temporal-setup'].command!.join('\n')
+    for (const name of Object.keys(heraldSearchAttributes)) expect(setup).toContain(name)
+    expect(setup).toContain('--type Keyword')
+    expect(services.api.depends_on!['temporal-setup']).toEqual({
+      condition: 'service_completed_successfully',
+    })
+  })
+
+  test('the image: built in stages, production dependencies only at run time, as a non-root user', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(3)
+    expect(runtimeStage.name).toBe('runtime')
+    for (const service of ['api', 'worker'])
+      expect(services[service].build).toEqual({ context: '.', target: 'runtime' })
+    const copies = runtimeStage.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args)
+    const modulesFrom = /--from=(\S+) \/app\/node_modules/.exec(copies.join('\n'))![1]
+    const installs = stages
+      .find((s) => s.name === modulesFrom)!
+      .instructions.filter((i) => i.keyword === 'RUN')
+    expect(installs.map((i) => i.args)).toEqual(['npm ci --omit=dev --no-audit --no-fund'])
+    const users = runtimeStage.instructions.filter((i) => i.keyword === 'USER')
+    expect(users.length).toBeGreaterThan(0)
+    expect(users[users.length - 1].args).not.toMatch(/^(root|0)(:|$)/)
+    expect(runtimeStage.instructions[runtimeStage.instructions.length - 1].keyword).toBe('CMD')
+  })
+
+  test('the image holds every folder the api and worker load, and its commands name files that exist', () => {
+    const copied = copiedFromContext.map((entry) => entry.replace(/\/$/, ''))
+    const inImage = (file: string) => copied.some((entry) => file === entry || file.startsWith(`${entry}/`))
+    expect(closure.files.filter((file) => !inImage(file))).toEqual([])
+    expect(copied).toEqual(expect.arrayContaining(['tsconfig.json', 'package.json', 'dashboard']))
+    // Files read at run time rather than imported: the dashboard's assets.
+    expect(fs.existsSync(path.join(root, 'dashboard/assets/dashboard.css'))).toBe(true)
+    const cmd = JSON.parse(runtimeStage.instructions.find((i) => i.keyword === 'CMD')!.args) as string[]
+    for (const command of [cmd, services.api.command!, services.worker.command!])
+      expect(fs.existsSync(path.join(root, command[command.length - 1]))).toBe(true)
+    const bundle = stages
+      .find((s) => s.name === 'build')!
+      .instructions.find((i) => i.args.includes('bundle-workflows'))!
+    const bundleFile = /bundle-workflows\.ts (\S+)/.exec(bundle.args)![1]
+    expect(runtimeEnv.HERALD_WORKFLOW_BUNDLE).toBe(`/app/${bundleFile}`)
+    const healthcheck = runtimeStage.instructions.find((i) => i.keyword === 'HEALTHCHECK')!.args
+    expect(healthcheck).toContain('/health')
+    expect(read('.dockerignore').split('\n')).toEqual(expect.arrayContaining(['node_modules', 'data']))
+  })
+
+  test('nothing the api and worker load is a development dependency', () => {
+    const runtime = [...closure.packages].filter((name) => !(name in packageJson.dependencies))
+    expect(runtime).toEqual([])
+    expect(packageJson.dependencies).toHaveProperty('tsx')
+  })
+})
