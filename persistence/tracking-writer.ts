@@ -5,18 +5,20 @@ import { preparedQuery } from './driver'
 const maxRows = 1000
 const retryMs = 1000
 
-/** Stores a JSON array of hits `[deliveryId, profileId, type, linkNo, userAgent, epochMs]`, for messages that exist. */
+/** Stores a JSON array of hits `[deliveryId, profileId, type, linkNo, userAgent, epochMs]`, for messages that left. */
 const insertHits = {
-  name: 'herald_tracking_insert_v1',
+  name: 'herald_tracking_insert_v2',
   postgres: `insert into tracking_log (delivery_id, profile_id, type, link_no, user_agent, created_at)
     select (v ->> 0)::int, (v ->> 1)::int, v ->> 2, (v ->> 3)::int, v ->> 4, to_timestamp((v ->> 5)::bigint / 1000.0)
     from jsonb_array_elements($1::jsonb) v
-    where exists (select 1 from sending_log s where s.delivery_id = (v ->> 0)::int and s.profile_id = (v ->> 1)::int)
+    where exists (select 1 from sending_log s where s.delivery_id = (v ->> 0)::int and s.profile_id = (v ->> 1)::int
+      and s.status not in ('pending', 'retry'))
     returning delivery_id, profile_id`,
   sqlite: `insert into tracking_log (delivery_id, profile_id, type, link_no, user_agent, created_at)
     select v.value ->> 0, v.value ->> 1, v.value ->> 2, v.value ->> 3, v.value ->> 4, v.value ->> 5
     from json_each(?) v
-    where exists (select 1 from sending_log s where s.delivery_id = v.value ->> 0 and s.profile_id = v.value ->> 1)
+    where exists (select 1 from sending_log s where s.delivery_id = v.value ->> 0 and s.profile_id = v.value ->> 1
+      and s.status not in ('pending', 'retry'))
     returning delivery_id, profile_id`,
 }
 

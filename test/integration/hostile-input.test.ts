@@ -549,22 +549,18 @@ describe('hostile input', () => {
         .map(([id, a]) =>
           post(id, a, { _csrf: csrf }, 'from another site', { headers: { origin: 'http://evil.example' } }),
         ),
-      fc
-        .tuple(delivery, action)
-        .map(([id, a]) =>
-          post(id, a, {}, 'JSON instead of a form', {
-            body: JSON.stringify({ _csrf: csrf }),
-            contentType: 'application/json',
-          }),
-        ),
-      fc
-        .tuple(delivery, action, brokenMultipart)
-        .map(([id, a, body]) =>
-          post(id, a, {}, 'a broken multipart form', {
-            body,
-            contentType: 'multipart/form-data; boundary=x',
-          }),
-        ),
+      fc.tuple(delivery, action).map(([id, a]) =>
+        post(id, a, {}, 'JSON instead of a form', {
+          body: JSON.stringify({ _csrf: csrf }),
+          contentType: 'application/json',
+        }),
+      ),
+      fc.tuple(delivery, action, brokenMultipart).map(([id, a, body]) =>
+        post(id, a, {}, 'a broken multipart form', {
+          body,
+          contentType: 'multipart/form-data; boundary=x',
+        }),
+      ),
       fc
         .tuple(fc.constantFrom('0', '999999', '2147483648', '1e3'), action)
         .map(([id, a]) => post(id, a, { _csrf: csrf }, `unknown delivery ${id}`)),
@@ -648,7 +644,13 @@ describe('hostile input', () => {
     for (const op of operations)
       await attack(`${op.method} ${op.path}`, apiRequests(op), 100, apiExpectation(op))
     for (const kind of trackingKinds)
-      await attack(`tracking ${kind}`, trackingRequests(kind, 'get'), 60, (_, res) => refused(res))
+      await attack(`tracking ${kind}`, trackingRequests(kind, 'get'), 60, (req, res) =>
+        // An open pixel is answered before its hit is stored; a signed link to a message that does not
+        // exist (a deleted delivery) still gets its GIF, and the table checksum below proves nothing is stored.
+        kind === 'open' && req.kind.startsWith('tracking open: signed,') && !req.kind.includes('link used as')
+          ? res.status === 200 || refused(res)
+          : refused(res),
+      )
     await attack('tracking unsubscribe post', trackingRequests('unsubscribe', 'post'), 60, (_, res) =>
       refused(res),
     )
