@@ -3,37 +3,79 @@ import { openDatabase, type Database } from '../persistence/database'
 import { computeDeliveryStats, refreshDeliveryStats } from '../persistence/stats'
 import { createPostgresDatabase } from '../test/support/postgres'
 
+export interface StatsResult {
+  sendingLogs: number
+  trackingRows: number
+  computeMedianMs: number
+  computeMaxMs: number
+  refreshMedianMs: number
+  refreshMaxMs: number
+  newRowsPerRefresh: number
+  /** EXPLAIN ANALYZE of each read Compute stats makes: the indexes they use */
+  plans: string[]
+}
+
 /**
- * Times Compute stats and the hourly refresh on PostgreSQL over one large delivery, its rows generated
- * set-based. `npx tsx bench/compute-stats.ts [sendingLogs] [trackingRows] [newRowsPerRefresh]`
- * (defaults 100000 30000 1000); the PostgreSQL server is $HERALD_TEST_POSTGRES_URL or 127.0.0.1:5432.
+ * P3: Compute stats and the hourly refresh on PostgreSQL over one large delivery, its rows generated
+ * set-based (the PostgreSQL server is $HERALD_TEST_POSTGRES_URL or 127.0.0.1:5432). Also
+ * `npx tsx bench/p3-stats.ts [sendingLogs] [trackingRows] [newRowsPerRefresh]` on its own.
  */
-async function main() {
-  const [logs, tracking, fresh] = [100_000, 30_000, 1_000].map((fallback, i) =>
-    Number(process.argv[2 + i] ?? fallback),
-  )
+export async function statsTiming(
+  logs = 1_000_000,
+  tracking = 300_000,
+  fresh = 10_000,
+): Promise<StatsResult> {
   const database = await createPostgresDatabase()
   const db = await openDatabase(database.url)
   try {
     const deliveryId = await generate(db, logs, tracking)
     const compute = await timed(5, () => computeDeliveryStats(db, deliveryId, new Date()))
-    const figures = await computeDeliveryStats(db, deliveryId, new Date())
+    const plans = await explainReads(db, () => computeDeliveryStats(db, deliveryId, new Date()))
     // Each refresh finds an hour's worth of new (settled) opens and clicks.
     const refresh = await timed(
       5,
       () => refreshDeliveryStats(db, deliveryId, new Date()),
       () => addTracking(db, deliveryId, logs, fresh, `now() - interval '1 minute'`),
     )
-    console.log(`PostgreSQL, one delivery: ${logs} sending logs, ${tracking} tracking rows`)
-    console.log(`Compute stats      median ${compute.median} ms, max ${compute.max} ms (5 runs)`)
-    console.log(
-      `Hourly refresh     median ${refresh.median} ms, max ${refresh.max} ms (+${fresh} new rows each)`,
-    )
-    console.log(`KPIs`, JSON.stringify(figures.kpis))
+    return {
+      sendingLogs: logs,
+      trackingRows: tracking,
+      computeMedianMs: compute.median,
+      computeMaxMs: compute.max,
+      refreshMedianMs: refresh.median,
+      refreshMaxMs: refresh.max,
+      newRowsPerRefresh: fresh,
+      plans,
+    }
   } finally {
     await db.close()
     await database.drop()
   }
+}
+
+/** The plans of the SELECTs `run` makes, as PostgreSQL executes them. */
+async function explainReads(db: Database, run: () => Promise<unknown>): Promise<string[]> {
+  const reads: { sql: string; bindings: unknown[] }[] = []
+  const listener = (q: { sql: string; bindings?: unknown[] }) => {
+    if (/^\s*select/i.test(q.sql)) reads.push({ sql: q.sql, bindings: q.bindings ?? [] })
+  }
+  db.knex.on('query', listener)
+  try {
+    await run()
+  } finally {
+    db.knex.off('query', listener)
+  }
+  const plans: string[] = []
+  for (const read of reads) {
+    const result = await db.knex.raw(
+      `explain (analyze, costs off, timing off, summary off) ${read.sql.replace(/\$\d+/g, '?')}`,
+      read.bindings as never,
+    )
+    plans.push(
+      `${read.sql}\n${(result.rows as { 'QUERY PLAN': string }[]).map((r) => '  ' + r['QUERY PLAN']).join('\n')}`,
+    )
+  }
+  return plans
 }
 
 async function generate(db: Database, logs: number, tracking: number): Promise<number> {
@@ -102,7 +144,21 @@ async function timed(
   return { median: round(times[Math.floor(runs / 2)]), max: round(times[runs - 1]) }
 }
 
-main().catch((err) => {
-  console.error(err)
-  process.exit(1)
-})
+if (require.main === module) {
+  const [logs, tracking, fresh] = [100_000, 30_000, 1_000].map((fallback, i) =>
+    Number(process.argv[2 + i] ?? fallback),
+  )
+  statsTiming(logs, tracking, fresh)
+    .then((r) => {
+      console.log(`PostgreSQL, one delivery: ${r.sendingLogs} sending logs, ${r.trackingRows} tracking rows`)
+      console.log(`Compute stats      median ${r.computeMedianMs} ms, max ${r.computeMaxMs} ms (5 runs)`)
+      console.log(
+        `Hourly refresh     median ${r.refreshMedianMs} ms, max ${r.refreshMaxMs} ms (+${r.newRowsPerRefresh} new rows each)`,
+      )
+      for (const plan of r.plans) console.log(plan)
+    })
+    .catch((err) => {
+      console.error(err)
+      process.exit(1)
+    })
+}
