@@ -18,7 +18,12 @@ export interface MemoryResult {
 export async function workerMemory(messages: number, database: 'sqlite' | 'postgres'): Promise<MemoryResult> {
   process.env.HERALD_TEST_DB = database
   const sink = await SinkProcess.start()
-  const h = await startHarness({ inProcessWorker: false, env: { SMTP_URL: sink.url, SMTP_POOL_SIZE: '5' } })
+  // Production batch size: the delivery's workflow gets it from the API's configuration.
+  const h = await startHarness({
+    inProcessWorker: false,
+    env: { SMTP_URL: sink.url, SMTP_POOL_SIZE: '5', HERALD_BATCH_SIZE: '500' },
+    settings: { batchesPerRun: 500 },
+  })
   const worker = startWorkerProcess(workerEnv(h, { HERALD_BATCH_SIZE: '500' }))
   try {
     const ids: number[] = []
@@ -38,7 +43,12 @@ export async function workerMemory(messages: number, database: 'sqlite' | 'postg
       throw new Error(`only ${finished.progress.delivered} delivered`)
     const eventsPerRun: number[] = []
     for await (const run of h.client.workflow.list({ query: `WorkflowId = '${finished.workflowId}'` })) {
-      eventsPerRun.push(run.historyLength)
+      // A run just continued from has no length in the visibility store yet; count it from its history.
+      eventsPerRun.push(
+        run.historyLength ||
+          (await h.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events?.length ||
+          0,
+      )
     }
     return {
       database,

@@ -152,11 +152,7 @@ export const SendingLog = defineEntity({
     updatedAt: p.datetime().nullable(),
   },
   uniques: [{ properties: ['delivery', 'profile'] }],
-  indexes: [
-    { properties: ['delivery', 'batchNo', 'status'] },
-    { properties: ['delivery', 'status'] },
-    { properties: ['profile'] },
-  ],
+  indexes: [{ properties: ['delivery', 'batchNo'] }, { properties: ['profile'] }],
 })
 export type ISendingLog = InferEntity<typeof SendingLog>
 

@@ -7,13 +7,21 @@ import {
 } from './driver'
 
 /**
- * The one statement of the send loop, on the database driver directly (prepared once per connection):
- * record a message as sent and claim the lane's next message, in one commit. Query building per
- * message would cost more CPU than the SMTP exchange it accompanies.
+ * The statements of the send loop, on the database driver directly (prepared once per connection):
+ * record messages as sent and claim the lanes' next messages. Every settle asked in one turn of the
+ * event loop shares one commit (group commit): the lanes of a worker wait for the disk once together,
+ * and query building per message would cost more CPU than the SMTP exchange it accompanies.
  */
+export interface Settle {
+  /** The message the server accepted, to record as sent (null: none). */
+  sentId: number | null
+  /** The message to claim next (null: none). */
+  claimId: number | null
+}
+
 export interface SettleStatement {
-  /** Returns whether `claimId` was claimed (false when another attempt holds it or it is final). */
-  run(args: { now: Date; token: string; sentId: number | null; claimId: number | null }): Promise<boolean>
+  /** Resolves with whether `claimId` was claimed (false when another attempt holds it or it is final). */
+  run(settle: Settle): Promise<boolean>
 }
 
 const sqliteSent = `update sending_log set status = 'sent', claim = null, sent_at = ?, attempts = attempts + 1,
@@ -21,42 +29,73 @@ const sqliteSent = `update sending_log set status = 'sent', claim = null, sent_a
 const sqliteClaim = `update sending_log set status = 'sending', claim = ?, updated_at = ?
   where id = ? and status in ('pending', 'retry')`
 
+// PostgreSQL runs a data-modifying WITH to completion even though the main statement does not read it.
 const postgresSettle = `with sent as (
     update sending_log set status = 'sent', claim = null, sent_at = $1, attempts = attempts + 1,
       failure_type = null, failure_reason = null, updated_at = $1
-    where id = $2 and claim = $3 returning id
-  ), claimed as (
-    update sending_log set status = 'sending', claim = $3, updated_at = $1
-    where id = $4 and status in ('pending', 'retry') returning id
+    where id = any($2::int[]) and claim = $3 returning id
   )
-  select (select count(*) from claimed)::int as claimed`
+  update sending_log set status = 'sending', claim = $3, updated_at = $1
+  where id = any($4::int[]) and status in ('pending', 'retry')
+  returning id`
 
-export function settleStatement(db: Database): SettleStatement {
-  if (db.dialect === 'postgresql') {
-    return {
-      run: ({ now, token, sentId, claimId }) =>
-        withDriverConnection(db, async (connection) => {
-          const result = await (connection as PostgresConnection).query({
-            name: 'herald_settle_v1',
-            text: postgresSettle,
-            values: [now, sentId, token, claimId],
-          })
-          return result.rows[0].claimed === 1
-        }),
+interface Pending {
+  settle: Settle
+  done: (claimed: boolean) => void
+  fail: (err: Error) => void
+}
+
+/** Settles for one claim token (one activity attempt), grouped per event-loop turn. */
+export function settleStatement(db: Database, token: string, clock: () => Date): SettleStatement {
+  let queue: Pending[] = []
+  let scheduled = false
+
+  const commit = async (batch: Pending[]): Promise<Set<number>> => {
+    const now = clock()
+    const sent = batch.flatMap((p) => (p.settle.sentId === null ? [] : [p.settle.sentId]))
+    const claims = batch.flatMap((p) => (p.settle.claimId === null ? [] : [p.settle.claimId]))
+    if (db.dialect === 'postgresql') {
+      return withDriverConnection(db, async (connection) => {
+        const result = await (connection as PostgresConnection).query({
+          name: 'herald_settle_v2',
+          text: postgresSettle,
+          values: [now, sent, token, claims],
+        })
+        return new Set(result.rows.map((r) => Number(r.id)))
+      })
+    }
+    return withDriverConnection(db, (connection) => {
+      const sqlite = connection as SqliteConnection
+      const sentStatement = sqliteStatement(sqlite, sqliteSent)
+      const claimStatement = sqliteStatement(sqlite, sqliteClaim)
+      const at = now.getTime()
+      return sqlite.transaction(() => {
+        for (const id of sent) sentStatement.run(at, at, id, token)
+        return new Set(claims.filter((id) => claimStatement.run(token, at, id).changes === 1))
+      })()
+    })
+  }
+
+  const flush = async () => {
+    scheduled = false
+    const batch = queue
+    queue = []
+    try {
+      const claimed = await commit(batch)
+      for (const p of batch) p.done(p.settle.claimId !== null && claimed.has(p.settle.claimId))
+    } catch (err) {
+      for (const p of batch) p.fail(err as Error)
     }
   }
 
   return {
-    run: ({ now, token, sentId, claimId }) =>
-      withDriverConnection(db, (connection) => {
-        const sqlite = connection as SqliteConnection
-        const sent = sqliteStatement(sqlite, sqliteSent)
-        const claim = sqliteStatement(sqlite, sqliteClaim)
-        const at = now.getTime()
-        return sqlite.transaction(() => {
-          if (sentId !== null) sent.run(at, at, sentId, token)
-          return claimId !== null && claim.run(token, at, claimId).changes === 1
-        })()
+    run: (settle) =>
+      new Promise((done, fail) => {
+        queue.push({ settle, done, fail })
+        if (!scheduled) {
+          scheduled = true
+          setImmediate(() => void flush())
+        }
       }),
   }
 }

@@ -98,26 +98,19 @@ export class SendingLogWriter {
     private readonly claimToken: string,
     private readonly clock: () => Date = () => new Date(),
   ) {
-    this.settleStatement = settleStatement(db)
+    this.settleStatement = settleStatement(db, claimToken, clock)
   }
 
   /** Marks a row `sending` for this attempt; false when another attempt already holds or finished it. */
   claim(id: number, takeover = false): Promise<boolean> {
     if (takeover) return this.guard(() => this.takeOver(id))
-    return this.guard(() =>
-      this.settleStatement.run({ now: this.clock(), token: this.claimToken, sentId: null, claimId: id }),
-    )
+    return this.guard(() => this.settleStatement.run({ sentId: null, claimId: id }))
   }
 
   record(id: number, result: SendResult): Promise<void> {
     if (result.kind === 'sent') {
       return this.guard(async () => {
-        await this.settleStatement.run({
-          now: this.clock(),
-          token: this.claimToken,
-          sentId: id,
-          claimId: null,
-        })
+        await this.settleStatement.run({ sentId: id, claimId: null })
       })
     }
     return this.guard(() => this.recordOther(id, result))
@@ -132,9 +125,7 @@ export class SendingLogWriter {
       await this.record(id, result)
       return next ? this.claim(next.id, next.takeover) : false
     }
-    return this.guard(() =>
-      this.settleStatement.run({ now: this.clock(), token: this.claimToken, sentId: id, claimId: next.id }),
-    )
+    return this.guard(() => this.settleStatement.run({ sentId: id, claimId: next.id }))
   }
 
   private async guard<T>(write: () => Promise<T>): Promise<T> {

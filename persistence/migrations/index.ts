@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core'
 import { Migration20261126000000_foundation } from './Migration20261126000000_foundation'
 import { Migration20261127000000_tracking } from './Migration20261127000000_tracking'
 import { Migration20261127000000_recurring } from './Migration20261127000000_recurring'
+import { Migration20261127120000_sending_log_hot } from './Migration20261127120000_sending_log_hot'
 
 /** Every migration, in order. Listed explicitly so bundled and compiled builds find them. */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261126000000_foundation', class: Migration20261126000000_foundation },
   { name: 'Migration20261127000000_tracking', class: Migration20261127000000_tracking },
   { name: 'Migration20261127000000_recurring', class: Migration20261127000000_recurring },
+  { name: 'Migration20261127120000_sending_log_hot', class: Migration20261127120000_sending_log_hot },
 ]
