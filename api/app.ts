@@ -8,7 +8,7 @@ import { requireTrackingSecret, type HeraldConfig } from '../config/env'
 import type { Database } from '../persistence/database'
 import type { SmtpSink } from '../mail/smtp-sink'
 import { authenticate, type AppEnv } from './auth'
-import { ApiError, toResponse, validationError } from './errors'
+import { ApiError, notFound, toResponse, validationError } from './errors'
 import { DeliveryWorkflows } from './deliveries-workflows'
 import { deliveryRoutes } from './routes/deliveries'
 import { profileRoutes } from './routes/profiles'
@@ -96,7 +96,11 @@ export function createApp(deps: AppDeps) {
   )
   const apiBodies = bodyLimit({ maxSize: apiBodyLimit, onError: tooLarge('20 MB') })
   const formBodies = bodyLimit({ maxSize: formBodyLimit, onError: tooLarge('64 KB') })
-  app.use('*', (c, next) => (isApiPath(c.req.path) ? apiBodies(c, next) : formBodies(c, next)))
+  app.use('*', (c, next) =>
+    // A GET or HEAD without a body is let through untouched: reading `body` would build the whole
+    // fetch Request, the main cost of an open-pixel hit otherwise.
+    withoutBody(c) ? next() : isApiPath(c.req.path) ? apiBodies(c, next) : formBodies(c, next),
+  )
 
   app.get('/health', (c) => c.json({ ok: true }))
   const trackingSecret = requireTrackingSecret(deps.config)
@@ -112,6 +116,10 @@ export function createApp(deps: AppDeps) {
       writer: trackingWriter,
     }),
   )
+  // A path under /t that is no tracking link (no token, a dot segment) is a missing link, not a page.
+  app.all('/t/*', () => {
+    throw notFound('tracking link')
+  })
   // A body the API cannot read as JSON is refused, rather than ignored by the routes whose body is optional.
   app.use('/api/*', async (c, next) => {
     if (hasBody(c.req.raw) && !isJson(c.req.header('content-type')))
@@ -166,3 +174,11 @@ export function createApp(deps: AppDeps) {
 }
 
 export type HeraldApp = ReturnType<typeof createApp>
+
+function withoutBody(c: Context): boolean {
+  return (
+    (c.req.method === 'GET' || c.req.method === 'HEAD') &&
+    c.req.header('content-length') === undefined &&
+    c.req.header('transfer-encoding') === undefined
+  )
+}

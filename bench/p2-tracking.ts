@@ -134,7 +134,18 @@ export async function trackingThroughput(
       heraldErrors: herald.non2xx + herald.errors + herald.timeouts,
     }
   } finally {
-    for (const child of children) child.kill('SIGTERM')
+    // Each server drains and exits on its own (writing its CPU profile when one was asked for).
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise((resolve) => {
+            if (child.exitCode !== null) return resolve(null)
+            const force = setTimeout(() => child.kill('SIGKILL'), 15_000)
+            child.once('exit', () => resolve(clearTimeout(force)))
+            child.kill('SIGTERM')
+          }),
+      ),
+    )
     await h.close()
   }
 }

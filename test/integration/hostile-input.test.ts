@@ -441,6 +441,8 @@ describe('hostile input', () => {
     const real = signed(ids.finished, ids.profiles[0], kind, kind === 'click' ? 1 : undefined)
     const tokens = fc.oneof(
       fc.string({ minLength: 1, maxLength: 80 }).map((t) => ({ t, why: 'junk' })),
+      // URLs drop "." and ".." segments (%2E too): the request reaches /t/<kind>/ or /t/, no token at all
+      fc.constantFrom('.', '..').map((t) => ({ t, why: 'a dot segment' })),
       fc.nat({ max: real.length - 1 }).map((i) => ({
         t: real.slice(0, i) + (real[i] === 'A' ? 'B' : 'A') + real.slice(i + 1),
         why: 'one character altered',
