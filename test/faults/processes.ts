@@ -1,5 +1,7 @@
 import path from 'node:path'
+import fs from 'node:fs'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { parse } from 'yaml'
 import type { Harness } from '../support/harness'
 
 /** A Herald worker in a process of its own, so a test can kill it like a crash would. */
@@ -35,9 +37,12 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
   return startProcess('worker/main.ts', env)
 }
 
-/** One of Herald's production entry points (`worker/main.ts`, `api/main.ts`) as a process of its own. */
+/**
+ * One of Herald's production entry points (`worker/main.ts`, `api/main.ts`) as a process of its own,
+ * started with the Node options of its service in docker-compose.yml (the worker's heap cap, say).
+ */
 export function startProcess(entry: string, env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], {
+  const child = spawn(process.execPath, [...nodeOptionsOf(entry), path.join(root, entry)], {
     cwd: root,
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -53,4 +58,16 @@ export function startProcess(entry: string, env: Record<string, string>): Worker
       return exited
     },
   }
+}
+
+/** The arguments between `node` and the entry point in the command of the compose service that runs it. */
+function nodeOptionsOf(entry: string): string[] {
+  const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')) as {
+    services: Record<string, { command?: string[] }>
+  }
+  const command = Object.values(compose.services)
+    .map((service) => service.command)
+    .find((c) => c?.[0] === 'node' && c[c.length - 1] === entry)
+  if (!command) throw new Error(`no service of docker-compose.yml runs ${entry}`)
+  return command.slice(1, -1)
 }

@@ -286,7 +286,13 @@ describe('the production stack (docker-compose.yml and Dockerfile)', () => {
     expect(services.worker.container_name).toBeUndefined()
     expect(services.worker.ports).toBeUndefined()
     expect(services.worker.image).toBe(services.api.image)
-    expect(services.worker.command).toEqual(['node', '--import', 'tsx', 'worker/main.ts'])
+    expect(services.worker.command).toEqual([
+      'node',
+      '--max-old-space-size=192',
+      '--import',
+      'tsx',
+      'worker/main.ts',
+    ])
     expect(services.api.command).toEqual(['node', '--import', 'tsx', 'api/main.ts'])
   })
 
