@@ -1,5 +1,6 @@
 import cronstrue from 'cronstrue'
 import { Duration } from 'luxon'
+import type { ScheduleView } from '../api/recurring-schedules'
 import type { DeliveryStatus } from '../domain/delivery-states'
 import type { AggregationPeriod } from '../domain/recurrence'
 import {
@@ -33,14 +34,7 @@ export interface RecurringJson {
   aggregation: AggregationPeriod
   confirmBeforeEachSend: boolean
   totals: { executions: number; runs: Record<string, number>; progress: Progress; kpis: Kpis }
-  schedule: {
-    scheduleId: string
-    paused: boolean
-    note: string | null
-    nextRuns: string[]
-    runsStarted: number
-    temporalUrl: string
-  } | null
+  schedule: ScheduleView | null
   scheduleId: string
   temporalUrl: string
   createdBy: string

@@ -36,11 +36,7 @@ export async function computeDeliveryStats(
   await saveStats(db, deliveryId, {
     delivered: counts.sent,
     failed: counts.failed + counts.in_doubt,
-    unique_opens: settled.opens + recent.opens,
-    unique_clicks: settled.clicks + recent.clicks,
-    settled_id: settledId,
-    settled_opens: settled.opens,
-    settled_clicks: settled.clicks,
+    ...engagementColumns(settledId, settled, recent),
     computed_at: db.date(now),
     refreshed_at: db.date(now),
   })
@@ -69,15 +65,19 @@ export async function refreshDeliveryStats(
   await db
     .knex('delivery_stats')
     .where('delivery_id', deliveryId)
-    .update({
-      unique_opens: settled.opens + recent.opens,
-      unique_clicks: settled.clicks + recent.clicks,
-      settled_id: settledId,
-      settled_opens: settled.opens,
-      settled_clicks: settled.clicks,
-      refreshed_at: db.date(now),
-    })
+    .update({ ...engagementColumns(settledId, settled, recent), refreshed_at: db.date(now) })
   return readDeliveryStats(db, deliveryId)
+}
+
+/** Unique opens and clicks: those settled up to tracking log `settledId` (kept for the next refresh) plus newer ones. */
+function engagementColumns(settledId: number, settled: Engagement, recent: Engagement) {
+  return {
+    unique_opens: settled.opens + recent.opens,
+    unique_clicks: settled.clicks + recent.clicks,
+    settled_id: settledId,
+    settled_opens: settled.opens,
+    settled_clicks: settled.clicks,
+  }
 }
 
 /** The KPIs as last computed or refreshed. */

@@ -1,7 +1,7 @@
 import { DateTime as Luxon } from 'luxon'
 import type { ActionView, DeliveryJson, Tile } from '../deployment'
 import { TrackingChart, type TrackingPoint } from './chart'
-import { Csrf, DateTime, Layout, StatusBadge, type PageContext } from './layout'
+import { Csrf, DateTime, KpiTiles, Layout, StatusBadge, type PageContext } from './layout'
 import { Logs, type LogsView } from './logs'
 import { AskFirst, ConfirmCount } from './dialogs'
 
@@ -282,18 +282,7 @@ function Deployment(props: DeliveryPageProps) {
           {d.progress.processed} of {d.progress.toDeliver} processed ({d.progress.percent} %)
         </span>
       </div>
-      <ul class="tiles">
-        {tiles.map((t) => (
-          <li class="tile">
-            <span class="tile-label" id={`tile-${t.key}`}>
-              {t.label}
-            </span>
-            <span class="tile-value" data-tile={t.key} aria-labelledby={`tile-${t.key}`}>
-              {t.value}
-            </span>
-          </li>
-        ))}
-      </ul>
+      <KpiTiles tiles={tiles} />
       {canComputeStats && (
         <form method="post" action={`/deliveries/${d.id}/compute-stats`}>
           <Csrf token={props.page.csrf ?? ''} />

@@ -31,14 +31,7 @@ export function ConfirmCount(props: {
             </strong>{' '}
             {props.children}. Do you confirm?
           </p>
-          <div class="dialog-buttons">
-            <button type="submit" class="primary">
-              OK
-            </button>
-            <button type="button" data-close-dialog>
-              Cancel
-            </button>
-          </div>
+          <DialogButtons />
         </form>
       </dialog>
     </>
@@ -63,16 +56,23 @@ export function AskFirst(props: {
           <Csrf token={props.csrf} />
           <h2 id={`${props.id}-title`}>{props.label}</h2>
           <p id={`${props.id}-text`}>{props.question}</p>
-          <div class="dialog-buttons">
-            <button type="submit" class={props.danger ? 'danger' : 'primary'}>
-              OK
-            </button>
-            <button type="button" data-close-dialog>
-              Cancel
-            </button>
-          </div>
+          <DialogButtons danger={props.danger} />
         </form>
       </dialog>
     </>
+  )
+}
+
+/** OK submits the dialog's form; Cancel closes it. */
+function DialogButtons(props: { danger?: boolean }) {
+  return (
+    <div class="dialog-buttons">
+      <button type="submit" class={props.danger ? 'danger' : 'primary'}>
+        OK
+      </button>
+      <button type="button" data-close-dialog>
+        Cancel
+      </button>
+    </div>
   )
 }

@@ -4,6 +4,7 @@ import type { AuthUser } from '../../api/auth'
 import { roleLabels } from '../../domain/roles'
 import type { LogicalStatus } from '../../domain/delivery-states'
 import type { Flash } from '../session'
+import type { Tile } from '../deployment'
 
 export interface PageContext {
   user: AuthUser | null
@@ -97,6 +98,24 @@ export function StatusBadge(props: { status: string; label: string; logical: Log
 }
 
 /** A date in UTC, made local by the page's script (to the second when asked: runs seconds apart). */
+/** The KPI tiles of a Deployment block, each value labelled by its tile's name. */
+export function KpiTiles(props: { tiles: Tile[] }) {
+  return (
+    <ul class="tiles">
+      {props.tiles.map((t) => (
+        <li class="tile">
+          <span class="tile-label" id={`tile-${t.key}`}>
+            {t.label}
+          </span>
+          <span class="tile-value" data-tile={t.key} aria-labelledby={`tile-${t.key}`}>
+            {t.value}
+          </span>
+        </li>
+      ))}
+    </ul>
+  )
+}
+
 export function DateTime(props: { value: string | null | undefined; seconds?: boolean }) {
   if (!props.value) return <span class="muted">—</span>
   const shown = props.seconds ? props.value.slice(0, 19) : props.value.slice(0, 16)

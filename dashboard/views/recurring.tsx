@@ -17,7 +17,7 @@ import {
   type RunJson,
 } from '../recurring'
 import { AskFirst, ConfirmCount } from './dialogs'
-import { Csrf, DateTime, Layout, Pager, StatusBadge, query, type PageContext } from './layout'
+import { Csrf, DateTime, KpiTiles, Layout, Pager, StatusBadge, query, type PageContext } from './layout'
 
 /** Recurring deliveries (ACS "recurring delivery"): the list, and one with its schedule, runs and executions. */
 
@@ -342,18 +342,7 @@ function Totals(props: RecurringPageProps) {
         </span>
         ; runs: <span data-field="runs-count">{runsInWords(r.totals.runs)}</span>.
       </p>
-      <ul class="tiles">
-        {props.tiles.map((t) => (
-          <li class="tile">
-            <span class="tile-label" id={`tile-${t.key}`}>
-              {t.label}
-            </span>
-            <span class="tile-value" data-tile={t.key} aria-labelledby={`tile-${t.key}`}>
-              {t.value}
-            </span>
-          </li>
-        ))}
-      </ul>
+      <KpiTiles tiles={props.tiles} />
     </section>
   )
 }
