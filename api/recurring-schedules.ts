@@ -1,6 +1,7 @@
 import {
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
+  ServiceError,
   WorkflowNotFoundError,
   isGrpcServiceError,
   type Client,
@@ -23,6 +24,16 @@ import { badRequest, conflict } from './errors'
 
 /** How long the API waits for a worker to take a confirmation before answering 503. */
 const commandDeadlineMs = 20_000
+/** Temporal did not describe the schedule in time; the message says so to the reader. */
+export class ScheduleUnanswered extends Error {
+  constructor(scheduleId: string, waitedMs: number) {
+    super(
+      `Temporal did not describe the schedule ${scheduleId} within ${waitedMs / 1000} s; ` +
+        'the status shown is the last one recorded',
+    )
+    this.name = 'ScheduleUnanswered'
+  }
+}
 
 export interface ScheduleView {
   scheduleId: string
@@ -78,10 +89,17 @@ export class RecurringSchedules {
     }
   }
 
-  /** The schedule as Temporal has it (ops may pause or delete it in the Temporal UI); null once deleted. */
+  /**
+   * The schedule as Temporal has it (ops may pause or delete it in the Temporal UI); null once deleted.
+   * Describing is a query to the schedule's own workflow, slow when the server is busy: after
+   * `temporal.readTimeoutMs` it throws {@link ScheduleUnanswered}.
+   */
   async describe(recurringId: number): Promise<ScheduleView | null> {
     try {
-      const description = await this.handle(recurringId).describe()
+      const { readTimeoutMs } = this.config.temporal
+      const description = await this.client.withDeadline(Date.now() + readTimeoutMs, () =>
+        this.handle(recurringId).describe(),
+      )
       return {
         scheduleId: description.scheduleId,
         paused: description.state.paused,
@@ -92,6 +110,8 @@ export class RecurringSchedules {
       }
     } catch (err) {
       if (err instanceof ScheduleNotFoundError) return null
+      if (isDeadlineExceeded(err))
+        throw new ScheduleUnanswered(this.scheduleId(recurringId), this.config.temporal.readTimeoutMs)
       throw err
     }
   }
@@ -158,6 +178,12 @@ export class RecurringSchedules {
       throw conflict(`the schedule of recurring delivery ${recurringId} no longer exists in Temporal`)
     }
   }
+}
+
+/** The SDK wraps the gRPC status of a schedule call in a ServiceError. */
+function isDeadlineExceeded(err: unknown): boolean {
+  const cause = err instanceof ServiceError ? err.cause : err
+  return isGrpcServiceError(cause) && cause.code === 4 // DEADLINE_EXCEEDED
 }
 
 function namespaceUrl(temporal: HeraldConfig['temporal']): string {

@@ -99,6 +99,10 @@ export const RecurringDelivery = z
         temporalUrl: z.string(),
       })
       .nullable(),
+    scheduleUnanswered: z.string().nullable().openapi({
+      description:
+        'Set when Temporal did not describe the schedule in time: `schedule` is then null and `status` is the last one recorded',
+    }),
   })
   .passthrough()
   .openapi('RecurringDelivery')

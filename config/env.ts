@@ -17,6 +17,8 @@ export interface HeraldConfig {
     tls: { enabled: boolean; serverName?: string; clientCertPath?: string; clientKeyPath?: string }
     apiKey?: string
     uiUrl: string
+    /** How long a read waits for Temporal to describe a schedule before it shows the state last recorded. */
+    readTimeoutMs: number
   }
   smtp: { url: string; poolSize: number; from: string; messageIdDomain: string }
   /** `requestTimeoutMs`: a request still unanswered after this gets 504 (the API's Temporal commands give up at 20 s). */
@@ -138,6 +140,7 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       },
       apiKey,
       uiUrl: env.TEMPORAL_UI_URL ?? 'http://localhost:8233',
+      readTimeoutMs: duration(env, 'TEMPORAL_READ_TIMEOUT', 8_000),
     },
     smtp: {
       url: url(env, 'SMTP_URL', 'smtp://127.0.0.1:2525', /^/),

@@ -35,6 +35,8 @@ export interface RecurringJson {
   confirmBeforeEachSend: boolean
   totals: { executions: number; runs: Record<string, number>; progress: Progress; kpis: Kpis }
   schedule: ScheduleView | null
+  /** Why `schedule` is missing when Temporal did not describe it in time. */
+  scheduleUnanswered: string | null
   scheduleId: string
   temporalUrl: string
   createdBy: string

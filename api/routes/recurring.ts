@@ -35,8 +35,19 @@ import { allErrors as errors, guardedRoute as route, json, jsonBody } from '../o
 import * as s from '../schemas'
 import * as rs from '../recurring-schemas'
 import type { ApiContext } from '../context'
-import { RecurringSchedules, executionLinks, type ScheduleView } from '../recurring-schedules'
+import {
+  RecurringSchedules,
+  ScheduleUnanswered,
+  executionLinks,
+  type ScheduleView,
+} from '../recurring-schedules'
 import { contactDateFrom, progressOf } from './deliveries'
+
+/** The schedule as Temporal described it (null once deleted), or why Temporal did not answer in time. */
+interface ScheduleRead {
+  schedule: ScheduleView | null
+  unanswered: string | null
+}
 
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null
 
@@ -67,16 +78,31 @@ export function recurringRoutes(ctx: ApiContext, temporal: Client) {
       })
   }
 
-  /** Ops may pause, resume or delete the schedule in the Temporal UI: the schedule is the truth. */
-  const reconcile = async (recurring: IRecurringDelivery): Promise<ScheduleView | null> => {
-    if (recurring.status === 'stopped') return null
-    const schedule = await schedules.describe(recurring.id)
+  /** The schedule, or why Temporal did not describe it in time (a slow server never fails a read). */
+  const readSchedule = async (recurring: IRecurringDelivery): Promise<ScheduleRead> => {
+    try {
+      return { schedule: await schedules.describe(recurring.id), unanswered: null }
+    } catch (err) {
+      if (err instanceof ScheduleUnanswered) return { schedule: null, unanswered: err.message }
+      throw err
+    }
+  }
+
+  /**
+   * Ops may pause, resume or delete the schedule in the Temporal UI: the schedule is the truth. When
+   * Temporal does not answer in time, the status last recorded stands.
+   */
+  const reconcile = async (recurring: IRecurringDelivery): Promise<ScheduleRead> => {
+    if (recurring.status === 'stopped') return { schedule: null, unanswered: null }
+    const read = await readSchedule(recurring)
+    const { schedule } = read
+    if (read.unanswered) return read
     // Temporal deletes a schedule some days after its last run: that one finished rather than stopped.
     const ended = Boolean(recurring.endsAt && recurring.endsAt.getTime() <= Date.now())
     if (!schedule) await setStatus(recurring, ended ? 'finished' : 'stopped')
     else if (schedule.paused) await setStatus(recurring, 'paused')
     else await setStatus(recurring, ended && !schedule.nextRuns.length ? 'finished' : 'active')
-    return schedule
+    return read
   }
 
   const totals = async (recurring: IRecurringDelivery) => {
@@ -93,7 +119,10 @@ export function recurringRoutes(ctx: ApiContext, temporal: Client) {
     }
   }
 
-  const present = async (recurring: IRecurringDelivery, schedule: ScheduleView | null = null) => ({
+  const present = async (
+    recurring: IRecurringDelivery,
+    { schedule, unanswered }: ScheduleRead = { schedule: null, unanswered: null },
+  ) => ({
     id: recurring.id,
     label: recurring.label,
     status: recurring.status,
@@ -117,6 +146,7 @@ export function recurringRoutes(ctx: ApiContext, temporal: Client) {
     confirmBeforeEachSend: recurring.confirmBeforeEachSend,
     totals: await totals(recurring),
     schedule,
+    scheduleUnanswered: unanswered,
     scheduleId: schedules.scheduleId(recurring.id),
     temporalUrl: schedules.scheduleUrl(recurring.id),
     createdBy: recurring.createdBy,
@@ -185,7 +215,7 @@ export function recurringRoutes(ctx: ApiContext, temporal: Client) {
         await db.knex('recurring_delivery').where('id', recurring.id).delete()
         throw err
       }
-      return c.json(await present(recurring, await schedules.describe(recurring.id)), 201)
+      return c.json(await present(recurring, await readSchedule(recurring)), 201)
     },
   )
 

@@ -303,6 +303,11 @@ function Schedule(props: { recurring: RecurringJson }) {
           <dd data-field="schedule-state">
             {state}
             {r.schedule?.note && <span class="muted"> ({r.schedule.note})</span>}
+            {r.scheduleUnanswered && (
+              <p class="flash flash-warning" role="status">
+                {r.scheduleUnanswered}.
+              </p>
+            )}
           </dd>
         </div>
         <div>

@@ -1,3 +1,4 @@
+import { createApp } from '../../api/app'
 import { importProfiles, receivedFor, sleep, startHarness, type Harness } from '../support/harness'
 import {
   createRecurring,
@@ -292,6 +293,43 @@ describe('recurring deliveries', () => {
       409,
     )
     expect((await h.api('GET', '/api/recurring-deliveries/9999')).status).toBe(404)
+  })
+
+  test('when Temporal does not describe the schedule in time, reads show the status last recorded and say so; commands still act', async () => {
+    const id = await createRecurring(h, {
+      audience: { profileIds: await importProfiles(h, 1) },
+      recurrence: { every: '1h' },
+    })
+    // The same API whose reads give Temporal no time at all to describe a schedule.
+    const impatient = createApp({
+      db: h.db,
+      temporal: h.client,
+      config: { ...h.config, temporal: { ...h.config.temporal, readTimeoutMs: 0 } },
+    })
+    const call = async (method: string, path: string) => {
+      const res = await impatient.request(path, {
+        method,
+        headers: { authorization: `Bearer ${h.tokens.workflow}`, 'content-type': 'application/json' },
+        body: method === 'POST' ? '{}' : undefined,
+      })
+      return { status: res.status, body: (await res.json()) as any }
+    }
+    const read = await call('GET', `/api/recurring-deliveries/${id}`)
+    expect(read).toMatchObject({ status: 200, body: { id, status: 'active', schedule: null } })
+    expect(read.body.scheduleUnanswered).toMatch(/^Temporal did not describe the schedule .+ within 0 s/)
+
+    const paused = await call('POST', `/api/recurring-deliveries/${id}/pause`)
+    expect(paused).toMatchObject({ status: 200, body: { status: 'paused', schedule: null } })
+    const listed = await call('GET', `/api/recurring-deliveries?status=paused`)
+    expect(listed.body.items.map((r: { id: number }) => r.id)).toContain(id)
+    // Temporal did pause it; an API that waits sees so.
+    const patient = await h.api('GET', `/api/recurring-deliveries/${id}`, { as: 'viewer' })
+    expect(patient.body).toMatchObject({
+      status: 'paused',
+      schedule: { paused: true },
+      scheduleUnanswered: null,
+    })
+    await h.api('POST', `/api/recurring-deliveries/${id}/stop`, { as: 'workflow' })
   })
 
   test('an execution is sent by its runs: the delivery commands refuse it with 409', async () => {
