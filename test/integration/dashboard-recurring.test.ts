@@ -1,3 +1,4 @@
+import { createApp } from '../../api/app'
 import { importProfiles, receivedFor, startHarness, type Harness } from '../support/harness'
 import { dashboardClient } from '../support/dashboard-client'
 import { createRecurring, runsOf, stopAllRecurring, waitForRuns, withStatus } from '../support/recurring'
@@ -246,5 +247,28 @@ describe('dashboard: recurring deliveries', () => {
     expect(unknown.text).toContain('recurring delivery 999999')
     const csrf = await viewer.csrfOf(`/recurring-deliveries/${id}`)
     expect((await viewer.post(`/recurring-deliveries/${id}/delete`, { _csrf: csrf })).status).toBe(404)
+  })
+  test('when Temporal does not describe the schedule in time, the page shows the status last recorded and says so', async () => {
+    const id = await createRecurring(h, {
+      label: 'Slow Temporal',
+      audience: { profileIds: await importProfiles(h, 1) },
+      recurrence: { every: '1h' },
+    })
+    const impatient = createApp({
+      db: h.db,
+      temporal: h.client,
+      config: { ...h.config, temporal: { ...h.config.temporal, readTimeoutMs: 0 } },
+    })
+    const viewer = dashboardClient({ ...h, app: impatient })
+    await viewer.logIn(h.tokens.viewer)
+    const page = await viewer.get(`/recurring-deliveries/${id}`)
+    expect(page.status).toBe(200)
+    expect(page.text).toContain('Running: a run starts at each occurrence.')
+    expect(page.text).toMatch(
+      /class="flash flash-warning" role="status">Temporal did not describe the schedule [^<]+ within 0 s; the status shown is the last one recorded\.</,
+    )
+    const patient = await loggedIn('viewer')
+    expect((await patient.get(`/recurring-deliveries/${id}`)).text).not.toContain('flash-warning')
+    await h.api('POST', `/api/recurring-deliveries/${id}/stop`, { as: 'workflow' })
   })
 })
