@@ -16,7 +16,6 @@ import {
 import { expireRetries as expireRetryLogs, retryWork, type RetryWork } from '../persistence/sending-logs'
 import { hasCriticalProblem, preparationMessages, type PreparationReport } from '../domain/preparation'
 import type { QuarantineRules } from '../domain/quarantine'
-import { compileTrackedHtml } from '../domain/tracked-links'
 import { replaceTrackedUrls } from '../persistence/tracking'
 import { computeDeliveryStats, refreshDeliveryStats } from '../persistence/stats'
 import type { StatsFigures } from '../domain/kpis'
@@ -87,8 +86,7 @@ export const createActivities = (deps: ActivityDeps) => {
         preparedVersion: delivery.version,
       })
       await em.flush()
-      const links = delivery.tracking ? compileTrackedHtml(delivery.html ?? '').links : []
-      await replaceTrackedUrls(db, delivery.id, links)
+      await replaceTrackedUrls(db, delivery)
       const critical = hasCriticalProblem(messages)
       if (critical) {
         const problems = messages.filter((m) => m.severity === 'critical').map((m) => `- ${m.message}`)

@@ -11,6 +11,7 @@ import {
   type RunPatch,
 } from '../persistence/recurring'
 import { periodKey } from '../domain/recurrence'
+import { replaceTrackedUrls } from '../persistence/tracking'
 import { hasCriticalProblem, preparationMessages, type PreparationReport } from '../domain/preparation'
 
 export interface BeginRunInput {
@@ -85,6 +86,8 @@ export const createRecurringActivities = (deps: { db: Database; clock: () => Dat
           ? DateTime.fromMillis(input.at, { zone: recurring.timeZone }).toFormat('yyyy-LL-dd HH:mm:ss')
           : key
       const { execution, created } = await openExecution(db, recurring, key, `${recurring.label} (${when})`)
+      // Every run of the period sends the same content: storing its links again is harmless, and sure.
+      await replaceTrackedUrls(db, execution)
       if (done?.first_batch != null && Number(done.delivery_id) === execution.id) {
         return {
           executionId: execution.id,

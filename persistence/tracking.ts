@@ -1,20 +1,23 @@
 import type { Database } from './database'
-import type { TrackedLink } from '../domain/tracked-links'
+import { compileTrackedHtml } from '../domain/tracked-links'
 import type { TrackingKind } from '../domain/tracking-token'
 
 /** Tracked URLs per delivery and the tracking log: one row per open, click, unsubscribe or mirror view. */
 
-/** A new preparation replaces the delivery's tracked URLs (content may have changed since). */
+/**
+ * Each preparation stores the delivery's tracked URLs anew (content may have changed since): a click
+ * redirects only to a URL stored for the delivery its link came from.
+ */
 export async function replaceTrackedUrls(
   db: Database,
-  deliveryId: number,
-  links: TrackedLink[],
+  delivery: { id: number; tracking: boolean; html?: string | null },
 ): Promise<void> {
+  const links = delivery.tracking ? compileTrackedHtml(delivery.html ?? '').links : []
   await db.knex.transaction(async (trx) => {
-    await trx('tracked_url').where('delivery_id', deliveryId).delete()
+    await trx('tracked_url').where('delivery_id', delivery.id).delete()
     if (links.length)
       await trx('tracked_url').insert(
-        links.map((link) => ({ delivery_id: deliveryId, link_no: link.linkNo, url: link.url })),
+        links.map((link) => ({ delivery_id: delivery.id, link_no: link.linkNo, url: link.url })),
       )
   })
 }
