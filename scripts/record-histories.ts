@@ -111,6 +111,25 @@ const scenarios: Record<string, (h: Harness) => Promise<number | string[]>> = {
     const runs = await waitForRuns(h, id, (r) => r.every((run) => run.status !== 'started'))
     return withStatus(runs, 'sent').map((run) => run.workflowId)
   },
+  /** Tracking on, two runs add to one daily execution: the first starts its stats child, the second finds it running. */
+  async 'recurring-tracked-stats'(h) {
+    const segment = `record-stats-${Date.now()}`
+    await importProfiles(h, 4, () => ({ attributes: { segment } }))
+    const id = await createRecurring(h, {
+      audience: { filter: [{ field: 'attributes.segment', op: 'eq', value: segment }] },
+      aggregation: 'day',
+      tracking: true,
+      html: '<p>Hi {{firstName}} <a href="https://example.com/news">news</a></p>',
+      recurrence: { every: '1h' },
+    })
+    await h.api('POST', `/api/recurring-deliveries/${id}/trigger`, { as: 'workflow' })
+    await waitForRuns(h, id, (r) => withStatus(r, 'sent').length === 1)
+    await importProfiles(h, 2, () => ({ attributes: { segment } }))
+    await h.api('POST', `/api/recurring-deliveries/${id}/trigger`, { as: 'workflow' })
+    const runs = await waitForRuns(h, id, (r) => withStatus(r, 'sent').length === 2)
+    await h.api('POST', `/api/recurring-deliveries/${id}/stop`, { as: 'workflow' })
+    return runs.map((run) => run.workflowId)
+  },
 }
 
 async function record() {

@@ -5,13 +5,11 @@ import {
   condition,
   continueAsNew,
   isCancellation,
-  ParentClosePolicy,
   patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
-  startChild,
   upsertSearchAttributes,
   allHandlersFinished,
   workflowInfo,
@@ -25,9 +23,9 @@ import {
   type DeliveryCommand,
   type DeliveryStatus,
 } from '../domain/delivery-states'
-import { defaultDeliverySettings, type DeliverySettings } from '../domain/settings'
+import type { DeliverySettings } from '../domain/settings'
 import * as messages from './messages'
-import { deliveryStatsWorkflow } from './stats'
+import { startStatsChild } from './stats'
 import type { Actor, DeliveryChanges, DeliveryView } from './messages'
 
 export interface DeliveryWorkflowInput {
@@ -496,31 +494,12 @@ class DeliveryLifecycle {
 
   // ── Stats ────────────────────────────────────────────────────────────────────────────────────
 
-  /**
-   * Once sending has ended, a child workflow follows the open and click rates for the tracking period.
-   * It is abandoned rather than awaited: the delivery is finished now, and its workflow closes with that
-   * status, while the stats go on for weeks — the child keeps its link to this parent in the Temporal UI.
-   */
+  /** Once sending has ended, a child workflow follows the open and click rates for the tracking period. */
   private async startStats(): Promise<void> {
     if (this.deleted || !isFinal(this.s.status) || this.s.sendingStartedAt === null) return
     // Workflows recorded before the stats child existed complete without it.
     if (!patched('stats-child')) return
-    const settings = { ...defaultDeliverySettings, ...this.input.settings }
-    const until = Date.now() + settings.trackingPeriodMs
-    await startChild(deliveryStatsWorkflow, {
-      workflowId: `${workflowInfo().workflowId}-stats`,
-      args: [
-        {
-          deliveryId: this.input.deliveryId,
-          intervalMs: settings.statsIntervalMs,
-          until,
-          refreshesPerRun: settings.statsRefreshesPerRun,
-        },
-      ],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      typedSearchAttributes: [{ key: messages.DeliveryIdAttribute, value: String(this.input.deliveryId) }],
-      staticSummary: `Stats of delivery ${this.input.deliveryId} until ${new Date(until).toISOString()}`,
-    })
+    await startStatsChild(this.input.deliveryId, `${workflowInfo().workflowId}-stats`, this.input.settings)
   }
 
   // ── State, history and visibility ────────────────────────────────────────────────────────────

@@ -4,6 +4,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -11,15 +12,26 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow'
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common'
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  WorkflowExecutionAlreadyStartedError,
+} from '@temporalio/common'
 import type { HeraldActivities, PreparedRun } from '../activities'
 import type { DeliveryStatus } from '../domain/delivery-states'
 import { runStatusLabels, type RunStatus } from '../domain/recurring-runs'
 import type { DeliverySettings } from '../domain/settings'
 import type { DeliveryStatePatch } from '../persistence/deliveries'
 import { sendBatchOptions } from './delivery'
-import { DeliveryIdAttribute, DeliveryStatusAttribute, refusals, type Actor } from './messages'
-import { confirmRun, runState, type RunView } from './recurring-messages'
+import {
+  DeliveryIdAttribute,
+  DeliveryStatusAttribute,
+  deliveryStatsWorkflowId,
+  refusals,
+  type Actor,
+} from './messages'
+import { confirmRun, recurringRunWorkflowId, runState, type RunView } from './recurring-messages'
+import { startStatsChild } from './stats'
 
 export interface RecurringRunInput {
   recurringId: number
@@ -243,6 +255,7 @@ class RecurringRun {
       if (await this.allSent()) break
     }
     await this.execution('finished', { finishedAt: Date.now() })
+    await this.startStats()
     return this.finish('sent')
   }
 
@@ -314,7 +327,27 @@ class RecurringRun {
       err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)
     await failUnfinished(this.s.executionId, `delivery failed: ${reason}`)
     await this.execution('failed', { finishedAt: Date.now(), sendError: reason })
+    await this.startStats()
     return this.finish('failed', reason)
+  }
+
+  /**
+   * After a send, the execution's open and click rates are followed like any delivery's, by its stats
+   * workflow (a child of this run, left running when the run ends). Within an aggregation period the
+   * first run that sends starts it; the later ones find it running and leave it be.
+   */
+  private async startStats(): Promise<void> {
+    // Runs recorded before executions had stats end without them.
+    if (!patched('execution-stats')) return
+    // Temporal names a run `<prefix>recurring-7-run-<scheduled time>`; its execution's stats share the prefix.
+    const { workflowId } = workflowInfo()
+    const prefix = workflowId.slice(0, workflowId.lastIndexOf(recurringRunWorkflowId(this.input.recurringId)))
+    const { executionId } = this.s
+    try {
+      await startStatsChild(executionId, deliveryStatsWorkflowId(executionId, prefix), this.input.settings)
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err
+    }
   }
 
   // ── State, history and visibility ──────────────────────────────────────────────────────────────

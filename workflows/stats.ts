@@ -3,13 +3,16 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  ParentClosePolicy,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow'
 import type { HeraldActivities, StatsResult } from '../activities'
 import type { StatsFigures } from '../domain/kpis'
+import { defaultDeliverySettings, type DeliverySettings } from '../domain/settings'
 import * as messages from './messages'
 
 export interface StatsWorkflowInput {
@@ -28,6 +31,30 @@ const { computeStats, refreshStats } = proxyActivities<HeraldActivities>({
   startToCloseTimeout: '10 minutes',
   retry: { initialInterval: '1s', maximumInterval: '1 minute', backoffCoefficient: 2 },
 })
+
+/**
+ * Starts the stats workflow of a delivery whose send has ended, as a child of the calling workflow that
+ * is abandoned rather than awaited: the parent closes with the send, the stats go on for the tracking
+ * period and keep their link to the parent in the Temporal UI.
+ */
+export async function startStatsChild(
+  deliveryId: number,
+  workflowId: string,
+  settings: Partial<DeliverySettings> | undefined,
+): Promise<void> {
+  const { trackingPeriodMs, statsIntervalMs, statsRefreshesPerRun } = {
+    ...defaultDeliverySettings,
+    ...settings,
+  }
+  const until = Date.now() + trackingPeriodMs
+  await startChild(deliveryStatsWorkflow, {
+    workflowId,
+    args: [{ deliveryId, intervalMs: statsIntervalMs, until, refreshesPerRun: statsRefreshesPerRun }],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    typedSearchAttributes: [{ key: messages.DeliveryIdAttribute, value: String(deliveryId) }],
+    staticSummary: `Stats of delivery ${deliveryId} until ${new Date(until).toISOString()}`,
+  })
+}
 
 /**
  * A delivery's stats after its send (SPEC.md "Stats"): computes every KPI once, refreshes the open and

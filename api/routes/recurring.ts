@@ -49,6 +49,8 @@ interface ScheduleRead {
   unanswered: string | null
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null
 
 /**
@@ -453,6 +455,13 @@ export function recurringRoutes(ctx: ApiContext, temporal: Client) {
     'trigger a recurring delivery',
     'Run once now (a run in progress gives way as when the next is due)',
     async (r) => {
+      // Temporal names a run after the second it is for: a trigger within the second of the latest run
+      // would be taken for that run and dropped. It waits for the next second instead.
+      const latest = await db.em().findOne(RunEntity, { recurring: r.id }, { orderBy: { id: 'desc' } })
+      const second = (ms: number) => Math.floor(ms / 1000)
+      if (latest && second(latest.scheduledAt.getTime()) >= second(Date.now())) {
+        await sleep(1000 - (Date.now() % 1000))
+      }
       await schedules.trigger(r.id)
       return null
     },

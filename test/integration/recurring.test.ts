@@ -1,4 +1,5 @@
 import { createApp } from '../../api/app'
+import { deliveryStatsWorkflowId } from '../../workflows/messages'
 import { importProfiles, receivedFor, sleep, startHarness, type Harness } from '../support/harness'
 import {
   createRecurring,
@@ -104,6 +105,64 @@ describe('recurring deliveries', () => {
     const logs = (await h.api('GET', `/api/deliveries/${execution.id}/sending-logs`)).body
     expect(logs.items.map((l: any) => l.profileId).sort()).toEqual([...first, ...later].sort())
     expect(runs[adding].progress).toMatchObject({ toDeliver: 2, delivered: 2 })
+  })
+
+  /** The stats workflow of an execution, as Temporal describes it. */
+  const statsOf = (executionId: number) =>
+    h.client.workflow
+      .getHandle(deliveryStatsWorkflowId(executionId, h.config.temporal.workflowIdPrefix))
+      .describe()
+
+  test("an execution's opens and clicks are followed by one stats workflow, started by its first run; clicks lead to its links", async () => {
+    const segment = `stats-${Date.now()}`
+    const first = await importProfiles(h, 2, () => ({ attributes: { segment } }))
+    const id = await createRecurring(h, {
+      audience: { filter: [{ field: 'attributes.segment', op: 'eq', value: segment }] },
+      aggregation: 'day',
+      tracking: true,
+      html: '<p>Hi {{firstName}} <a href="https://example.com/news">news</a></p>',
+      recurrence: { every: '1h', timeZone: zoneAroundNoon() },
+    })
+    await h.api('POST', `/api/recurring-deliveries/${id}/trigger`, { as: 'workflow' })
+    const [run] = await waitForRuns(h, id, (r) => withStatus(r, 'sent').length === 1)
+    const stats = await statsOf(run.executionId)
+    expect(stats).toMatchObject({
+      status: { name: 'RUNNING' },
+      parentExecution: { workflowId: run.workflowId },
+    })
+    // The run has ended; its execution's stats go on.
+    expect(await h.client.workflow.getHandle(run.workflowId).result()).toMatchObject({ status: 'sent' })
+
+    // A later run of the period adds a newcomer to the same execution and leaves its stats running.
+    const [newcomer] = await importProfiles(h, 1, () => ({ attributes: { segment } }))
+    await h.api('POST', `/api/recurring-deliveries/${id}/trigger`, { as: 'workflow' })
+    const runs = await waitForRuns(h, id, (r) => withStatus(r, 'sent').length === 2)
+    expect(runs.map((r) => r.executionId)).toEqual([run.executionId, run.executionId])
+    expect(runs[1].messagesToDeliver).toBe(1)
+    expect(await statsOf(run.executionId)).toMatchObject({
+      runId: stats.runId,
+      status: { name: 'RUNNING' },
+    })
+
+    const html = async (profileId: number) => {
+      const id = `<herald.d${run.executionId}.p${profileId}@herald.localhost>`
+      return String((await h.sink.parsed(h.sink.messages.find((m) => m.messageId === id)!.seq)).html)
+    }
+    expect((await h.app.request(/<img src="([^"]+)"/.exec(await html(first[0]))![1])).status).toBe(200)
+    const click = await h.app.request(/href="([^"]*\/t\/c\/[^"]+)"/.exec(await html(newcomer))![1])
+    expect({ status: click.status, location: click.headers.get('location') }).toEqual({
+      status: 302,
+      location: 'https://example.com/news',
+    })
+    // Compute stats goes through the stats workflow, which stores the figures the parent's totals read.
+    const computed = await h.api('POST', `/api/deliveries/${run.executionId}/compute-stats`, {
+      as: 'viewer',
+    })
+    expect(computed.body.kpis).toMatchObject({ delivered: 3, opens: 2, clicks: 1 })
+    expect((await statsOf(run.executionId)).historyLength).toBeGreaterThan(stats.historyLength)
+    const parent = (await h.api('GET', `/api/recurring-deliveries/${id}`)).body
+    expect(parent.totals.kpis).toMatchObject({ delivered: 3, opens: 2, clicks: 1 })
+    await h.api('POST', `/api/recurring-deliveries/${id}/stop`, { as: 'workflow' })
   })
 
   test('a run waiting for confirmation sends nothing until confirmed, and expires when the next run is due', async () => {
