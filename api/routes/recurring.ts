@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { OpenAPIHono, type z } from '@hono/zod-openapi'
 import type { Client } from '@temporalio/client'
 import { audienceProblems } from '../../domain/audience'
@@ -49,8 +50,6 @@ interface ScheduleRead {
   unanswered: string | null
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null
 
 /**
@@ -97,8 +96,8 @@ export function recurringRoutes(ctx: ApiContext, temporal: Client) {
   const reconcile = async (recurring: IRecurringDelivery): Promise<ScheduleRead> => {
     if (recurring.status === 'stopped') return { schedule: null, unanswered: null }
     const read = await readSchedule(recurring)
-    const { schedule } = read
     if (read.unanswered) return read
+    const { schedule } = read
     // Temporal deletes a schedule some days after its last run: that one finished rather than stopped.
     const ended = Boolean(recurring.endsAt && recurring.endsAt.getTime() <= Date.now())
     if (!schedule) await setStatus(recurring, ended ? 'finished' : 'stopped')

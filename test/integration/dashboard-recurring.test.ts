@@ -1,7 +1,13 @@
-import { createApp } from '../../api/app'
 import { importProfiles, receivedFor, startHarness, type Harness } from '../support/harness'
 import { dashboardClient } from '../support/dashboard-client'
-import { createRecurring, runsOf, stopAllRecurring, waitForRuns, withStatus } from '../support/recurring'
+import {
+  createRecurring,
+  impatientApp,
+  runsOf,
+  stopAllRecurring,
+  waitForRuns,
+  withStatus,
+} from '../support/recurring'
 
 /** The recurring deliveries' pages over HTTP (no browser): what they show, their forms, CSRF and refusals. */
 describe('dashboard: recurring deliveries', () => {
@@ -254,11 +260,7 @@ describe('dashboard: recurring deliveries', () => {
       audience: { profileIds: await importProfiles(h, 1) },
       recurrence: { every: '1h' },
     })
-    const impatient = createApp({
-      db: h.db,
-      temporal: h.client,
-      config: { ...h.config, temporal: { ...h.config.temporal, readTimeoutMs: 0 } },
-    })
+    const impatient = impatientApp(h)
     const viewer = dashboardClient({ ...h, app: impatient })
     await viewer.logIn(h.tokens.viewer)
     const page = await viewer.get(`/recurring-deliveries/${id}`)

@@ -1,8 +1,8 @@
-import { createApp } from '../../api/app'
 import { deliveryStatsWorkflowId } from '../../workflows/messages'
 import { importProfiles, receivedFor, sleep, startHarness, type Harness } from '../support/harness'
 import {
   createRecurring,
+  impatientApp,
   executionsOf,
   runsOf,
   stopAllRecurring,
@@ -359,12 +359,7 @@ describe('recurring deliveries', () => {
       audience: { profileIds: await importProfiles(h, 1) },
       recurrence: { every: '1h' },
     })
-    // The same API whose reads give Temporal no time at all to describe a schedule.
-    const impatient = createApp({
-      db: h.db,
-      temporal: h.client,
-      config: { ...h.config, temporal: { ...h.config.temporal, readTimeoutMs: 0 } },
-    })
+    const impatient = impatientApp(h)
     const call = async (method: string, path: string) => {
       const res = await impatient.request(path, {
         method,

@@ -1,3 +1,4 @@
+import { createApp } from '../../api/app'
 import { sleep, type Harness } from './harness'
 
 /** Helpers for recurring-delivery tests: they run against real schedules, in seconds. */
@@ -73,4 +74,13 @@ export function zoneAroundNoon(now = new Date()): string {
   const offset = 12 - now.getUTCHours()
   if (offset === 0) return 'Etc/GMT'
   return offset > 0 ? `Etc/GMT-${offset}` : `Etc/GMT+${-offset}`
+}
+
+/** The harness's API, except that its reads give Temporal no time at all to describe a schedule. */
+export function impatientApp(h: Harness) {
+  return createApp({
+    db: h.db,
+    temporal: h.client,
+    config: { ...h.config, temporal: { ...h.config.temporal, readTimeoutMs: 0 } },
+  })
 }
