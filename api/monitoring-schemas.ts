@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { addressStatuses, isValidEmail } from '../domain/address'
 import { trackingKinds } from '../domain/tracking-token'
-import { PageQuery } from './schemas'
+import { numberPathParam, numberQueryParam, PageQuery } from './schemas'
 
 /** Schemas of the monitoring, tracking and bounce routes. */
 
@@ -27,7 +27,7 @@ export const StatsFigures = z
 
 export const TrackingLogQuery = PageQuery.extend({
   type: z.enum(trackingKinds).optional(),
-  profileId: z.coerce.number().int().positive().max(2147483647).optional(),
+  profileId: numberQueryParam(),
 })
 
 export const TrackingLog = z
@@ -51,12 +51,7 @@ export const TrackedUrl = z
 
 export const exportableLogs = ['sending-logs', 'exclusion-logs', 'tracking-logs'] as const
 export const ExportParam = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(2147483647)
-    .openapi({ param: { in: 'path' } }),
+  id: numberPathParam(),
   log: z.enum(exportableLogs).openapi({ param: { in: 'path' } }),
 })
 

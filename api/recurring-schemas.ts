@@ -4,7 +4,7 @@ import ms from 'ms'
 import { aggregationPeriods } from '../domain/recurrence'
 import { recurringStatuses, runStatuses } from '../domain/recurring-runs'
 import { isTimeZone } from '../domain/schedule'
-import { DeliveryCreate, IdParam, PageQuery, Progress } from './schemas'
+import { DeliveryCreate, IdParam, numberPathParam, PageQuery, Progress } from './schemas'
 
 /** Request and reply schemas of recurring deliveries, their executions and runs. */
 
@@ -52,12 +52,7 @@ export const RecurringQuery = PageQuery.extend({ status: z.enum(recurringStatuse
 export const RunQuery = PageQuery.extend({ status: z.enum(runStatuses).optional() })
 
 export const RunParam = IdParam.extend({
-  runId: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(2147483647)
-    .openapi({ param: { in: 'path' } }),
+  runId: numberPathParam(),
 })
 
 export const RunConfirm = z

@@ -5,6 +5,7 @@ import { exclusionReasons } from '../domain/exclusions'
 import { deliveryGuarantees, failureTypes, sendingStatuses } from '../domain/sending'
 import { roles } from '../domain/roles'
 import { isTimeZone } from '../domain/schedule'
+import { maxId, wholeNumber, type WholeNumberRange } from '../domain/whole-number'
 
 /** Request and reply schemas: they validate requests and generate the OpenAPI document alike. */
 
@@ -15,18 +16,31 @@ const line = (max: number) =>
 const body = z.string().max(1_000_000)
 const timeZone = z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')
 
-export const IdParam = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(2147483647)
-    .openapi({ param: { in: 'path' } }),
-})
+/** A path parameter naming a number (an id): canonical decimal digits only, see domain/whole-number. */
+export function numberPathParam(range: WholeNumberRange = {}) {
+  const { min = 1, max = maxId } = range
+  return wholeNumber(range).openapi({ param: { in: 'path' }, type: 'integer', minimum: min, maximum: max })
+}
+
+/** An optional query parameter naming a number (an id to filter by). */
+export function numberQueryParam(range: WholeNumberRange = {}) {
+  const { min = 1, max = maxId } = range
+  return wholeNumber(range).optional().openapi({ type: 'integer', minimum: min, maximum: max })
+}
+
+/** A page number or size: canonical digits, in range, or the default when absent. */
+function pagingParam(max: number, fallback: number) {
+  return wholeNumber({ max })
+    .optional()
+    .default(fallback)
+    .openapi({ type: 'integer', minimum: 1, maximum: max, default: fallback })
+}
+
+export const IdParam = z.object({ id: numberPathParam() })
 
 export const PageQuery = z.object({
-  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
-  pageSize: z.coerce.number().int().min(1).max(500).default(50),
+  page: pagingParam(1_000_000, 1),
+  pageSize: pagingParam(500, 50),
 })
 
 export const ErrorReply = z

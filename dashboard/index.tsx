@@ -12,7 +12,7 @@ import { recurringCommands, recurringStatuses } from '../domain/recurring-runs'
 import { apiAs, bodyOf, DashboardApiError, type ApiCall, type ApiFetch } from './api-client'
 import { ApiFeatures } from './features'
 import { actionBody, doneMessages, recurringDoneMessages } from './actions'
-import { loadLogs, loadRecurring, loadSeries, oneOf, positiveInt } from './reads'
+import { loadLogs, loadRecurring, loadSeries, oneOf, queryNumber, urlNumber } from './reads'
 import {
   availableActions,
   deliveryActions,
@@ -221,7 +221,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
   // ── Deliveries ───────────────────────────────────────────────────────────────────────────────
 
   app.get('/', async (c) => {
-    const pageNo = positiveInt(c.req.query('page')) ?? 1
+    const pageNo = queryNumber('page', c.req.query('page')) ?? 1
     const status = oneOf(c.req.query('status'), deliveryStatuses) ?? ''
     const search = (c.req.query('search') ?? '').slice(0, 255)
     const reply = bodyOf(
@@ -244,12 +244,10 @@ export function dashboardRoutes(deps: DashboardDeps) {
   })
 
   const deliveryId = (c: DashboardContext) => {
-    const id = positiveInt(c.req.param('id'))
-    if (!id) throw new HTTPException(404, { message: 'There is no such delivery.' })
-    return id
+    return urlNumber('id', c.req.param('id') ?? '')
   }
 
-  app.get('/deliveries/:id{[0-9]+}', async (c) => {
+  app.get('/deliveries/:id', async (c) => {
     const id = deliveryId(c)
     const call = callAs(c)
     const delivery = bodyOf(await call<DeliveryJson>('GET', `/api/deliveries/${id}`))
@@ -276,7 +274,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
   })
 
   /** The Deployment block's figures, polled by the page while the delivery moves. */
-  app.get('/deliveries/:id{[0-9]+}/live', async (c) => {
+  app.get('/deliveries/:id/live', async (c) => {
     const d = bodyOf(await callAs(c)<DeliveryJson>('GET', `/api/deliveries/${deliveryId(c)}`))
     return c.json({
       state: d.status,
@@ -289,7 +287,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
     })
   })
 
-  app.post('/deliveries/:id{[0-9]+}/:action', async (c) => {
+  app.post('/deliveries/:id/:action', async (c) => {
     const id = deliveryId(c)
     const action = oneOf(c.req.param('action'), deliveryActions)
     if (!action) throw new HTTPException(404, { message: 'There is no such action.' })
@@ -312,7 +310,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
 
   app.get('/recurring-deliveries', async (c) => {
     requireRecurring()
-    const pageNo = positiveInt(c.req.query('page')) ?? 1
+    const pageNo = queryNumber('page', c.req.query('page')) ?? 1
     const status = oneOf(c.req.query('status'), recurringStatuses) ?? ''
     const call = callAs(c)
     const reply = bodyOf(
@@ -343,9 +341,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
 
   const recurringId = (c: DashboardContext) => {
     requireRecurring()
-    const id = positiveInt(c.req.param('id'))
-    if (!id) throw new HTTPException(404, { message: 'There is no such recurring delivery.' })
-    return id
+    return urlNumber('id', c.req.param('id') ?? '')
   }
 
   /** The page's figures, and what a reload would change: polled while a run waits or sends. */
@@ -364,7 +360,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
     }
   }
 
-  app.get('/recurring-deliveries/:id{[0-9]+}', async (c) => {
+  app.get('/recurring-deliveries/:id', async (c) => {
     const view = await recurringView(c)
     const roles = c.get('user').roles
     const confirmRight = api().rightFor('post', '/api/recurring-deliveries/{id}/runs/{runId}/confirm')
@@ -392,7 +388,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
     )
   })
 
-  app.get('/recurring-deliveries/:id{[0-9]+}/live', async (c) => {
+  app.get('/recurring-deliveries/:id/live', async (c) => {
     const { recurring, runs, executions, tiles, live } = await recurringView(c)
     return c.json({
       state: live.state,
@@ -403,10 +399,9 @@ export function dashboardRoutes(deps: DashboardDeps) {
     })
   })
 
-  app.post('/recurring-deliveries/:id{[0-9]+}/runs/:runId{[0-9]+}/confirm', async (c) => {
+  app.post('/recurring-deliveries/:id/runs/:runId/confirm', async (c) => {
     const id = recurringId(c)
-    const runId = positiveInt(c.req.param('runId'))
-    if (!runId) throw new HTTPException(404, { message: 'There is no such run.' })
+    const runId = urlNumber('runId', c.req.param('runId') ?? '')
     const form = await c.req.parseBody()
     const reply = await callAs(c)(
       'POST',
@@ -423,7 +418,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
     return c.redirect(`/recurring-deliveries/${id}`, 303)
   })
 
-  app.post('/recurring-deliveries/:id{[0-9]+}/:action', async (c) => {
+  app.post('/recurring-deliveries/:id/:action', async (c) => {
     const id = recurringId(c)
     const action = oneOf(c.req.param('action'), recurringCommands)
     if (!action) throw new HTTPException(404, { message: 'There is no such action.' })
@@ -446,7 +441,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
 
   app.get('/mailbox', async (c) => {
     requireMailbox()
-    const pageNo = positiveInt(c.req.query('page')) ?? 1
+    const pageNo = queryNumber('page', c.req.query('page')) ?? 1
     const reply = bodyOf(
       await callAs(c)<{ items: ReceivedMessageJson[]; total: number }>(
         'GET',
@@ -466,8 +461,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
 
   const receivedMessage = async (c: DashboardContext) => {
     requireMailbox()
-    const seq = positiveInt(c.req.param('seq'))
-    if (!seq) throw new HTTPException(404, { message: 'There is no such message.' })
+    const seq = urlNumber('seq', c.req.param('seq') ?? '')
     return bodyOf(
       await callAs(c)<
         ReceivedMessageJson & { headers: Record<string, string>; text: string | null; html: string | null }
@@ -475,11 +469,11 @@ export function dashboardRoutes(deps: DashboardDeps) {
     )
   }
 
-  app.get('/mailbox/:seq{[0-9]+}', async (c) =>
+  app.get('/mailbox/:seq', async (c) =>
     c.html(<MessagePage page={pageContext(c, 'mailbox')} message={await receivedMessage(c)} />),
   )
 
-  app.get('/mailbox/:seq{[0-9]+}/html', async (c) => {
+  app.get('/mailbox/:seq/html', async (c) => {
     const message = await receivedMessage(c)
     c.header('content-security-policy', messagePolicy)
     return c.html(message.html ?? '')

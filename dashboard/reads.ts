@@ -1,3 +1,5 @@
+import { HTTPException } from 'hono/http-exception'
+import { parseWholeNumber, type WholeNumberRange } from '../domain/whole-number'
 import { exclusionReasons, type ExclusionReason } from '../domain/exclusions'
 import { sendingStatuses, type SendingStatus } from '../domain/sending'
 import { bodyOf, type ApiCall } from './api-client'
@@ -10,8 +12,16 @@ import type { ExecutionJson, RecurringJson, RunJson } from './recurring'
 
 const logPageSize = 50
 
-export function positiveInt(value: string | undefined): number | null {
-  return value && /^[1-9]\d{0,9}$/.test(value) && Number(value) <= 2147483647 ? Number(value) : null
+/** A number the URL names (an id, a page), by the API's own rule (domain/whole-number), or 400 naming it. */
+export function urlNumber(name: string, value: string, range?: WholeNumberRange): number {
+  const parsed = parseWholeNumber(value, range)
+  if (!parsed.ok) throw new HTTPException(400, { message: `${name}: ${parsed.message}` })
+  return parsed.value
+}
+
+/** An optional number in the query: absent or blank (a form's empty field) is undefined. */
+export function queryNumber(name: string, value: string | undefined): number | undefined {
+  return value === undefined || value === '' ? undefined : urlNumber(name, value)
 }
 
 export function oneOf<T extends string>(value: string | undefined, allowed: readonly T[]): T | null {
@@ -25,7 +35,7 @@ export async function loadLogs(
   params: Record<string, string>,
   hasTrackingLogs: boolean,
 ): Promise<LogsView> {
-  const page = positiveInt(params.page) ?? 1
+  const page = queryNumber('page', params.page) ?? 1
   const paging = { page, pageSize: logPageSize }
   if (params.tab === 'exclusions') {
     const reason = oneOf<ExclusionReason>(params.reason, exclusionReasons) ?? ''
@@ -66,8 +76,8 @@ const recurringPageSize = 20
 
 /** A recurring delivery with one page of its runs and one of its executions (`runsPage`, `executionsPage`). */
 export async function loadRecurring(call: ApiCall, id: number, params: Record<string, string>) {
-  const runsPage = positiveInt(params.runsPage) ?? 1
-  const executionsPage = positiveInt(params.executionsPage) ?? 1
+  const runsPage = queryNumber('runsPage', params.runsPage) ?? 1
+  const executionsPage = queryNumber('executionsPage', params.executionsPage) ?? 1
   const base = `/api/recurring-deliveries/${id}`
   type Page<T> = { items: T[]; total: number }
   const [recurring, runs, executions] = await Promise.all([

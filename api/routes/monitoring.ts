@@ -152,7 +152,7 @@ export function monitoringRoutes(ctx: ApiContext, stats: StatsWorkflows, trackin
       method: 'get',
       path: '/alerts',
       summary: 'Delivery alerts (bounce ratio above the threshold, failed preparations), newest first',
-      request: { query: s.PageQuery.extend({ deliveryId: z.coerce.number().int().positive().optional() }) },
+      request: { query: s.PageQuery.extend({ deliveryId: s.numberQueryParam() }) },
       responses: { 200: json(s.page(m.Alert), 'A page of alerts'), ...errors },
     }),
     async (c) => c.json(await listAlerts(db, c.req.valid('query')), 200),

@@ -483,7 +483,8 @@ export const wrongContentType = fc.constantFrom(
 
 /** Path parameter values that are not the id of anything: malformed, out of range, or unknown. */
 export function badPathValue(schema: JsonSchema): fc.Arbitrary<string> {
-  const junk = fc.string({ minLength: 1, maxLength: 12 }).filter((v) => !/^\s*\d+\s*$/.test(v))
+  // Canonical digits could name a real row and run a command on it; everything else must be refused.
+  const junk = fc.string({ minLength: 1, maxLength: 12 }).filter((v) => !/^[1-9][0-9]*$/.test(v))
   if (schema.enum) {
     const allowed = schema.enum
     return fc.oneof(
@@ -506,6 +507,14 @@ export function badPathValue(schema: JsonSchema): fc.Arbitrary<string> {
         '%00',
         '٣',
         '2147483000',
+        // Other spellings of 1, an id that exists: a lenient parser would run the command on it.
+        '1.',
+        '1e0',
+        '0x1',
+        ' 1',
+        '01',
+        '+1',
+        '１',
       ),
     )
   }
@@ -525,6 +534,7 @@ export function badQueryValue(schema: JsonSchema): fc.Arbitrary<string> | null {
     const below =
       schema.minimum ?? (schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum : undefined)
     const values = ['abc', '1.5', 'NaN', '-', 'Infinity', '%', '1;DROP TABLE profile']
+    values.push('1.', '1e0', '0x1', ' 1', '01', '+1', '１', '')
     if (below !== undefined) values.push(String(below - 1), '-5')
     if (schema.maximum !== undefined) values.push(String(schema.maximum + 1), '99999999999999')
     return fc.constantFrom(...values)
