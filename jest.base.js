@@ -1,4 +1,4 @@
-/** What every jest project shares: Node, and SWC for TypeScript and hono/jsx. */
+/** What every jest project shares: Node, SWC for TypeScript and hono/jsx, and the tests' fixed seed. */
 const tsx = { syntax: 'typescript', tsx: true }
 const base = {
   testEnvironment: 'node',
@@ -16,6 +16,8 @@ const base = {
     ],
   },
   moduleFileExtensions: ['ts', 'tsx', 'js', 'json'],
+  // fast-check draws from the run's one seed (test/support/seed.ts).
+  setupFiles: ['<rootDir>/test/support/fast-check-seed.ts'],
 }
 
 module.exports = base

@@ -9,7 +9,7 @@ const integration = (db) => ({
   ...base,
   displayName: db,
   testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-  setupFiles: [`<rootDir>/test/support/use-${db}.ts`],
+  setupFiles: [...base.setupFiles, `<rootDir>/test/support/use-${db}.ts`],
 })
 
 const only = process.env.HERALD_TEST_DATABASES?.split(',')
@@ -27,7 +27,7 @@ module.exports = {
       ...base,
       displayName: 'browser',
       testMatch: ['<rootDir>/test/browser/**/*.test.ts'],
-      setupFiles: ['<rootDir>/test/support/use-sqlite.ts'],
+      setupFiles: [...base.setupFiles, '<rootDir>/test/support/use-sqlite.ts'],
     },
   ],
 }

@@ -17,6 +17,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
       // A test of PostgreSQL itself runs with the PostgreSQL project only.
       testPathIgnorePatterns: db === 'sqlite' ? ['\\.postgres\\.test\\.ts$'] : [],
-      setupFiles: [`<rootDir>/test/support/use-${db}.ts`],
+      setupFiles: [...base.setupFiles, `<rootDir>/test/support/use-${db}.ts`],
     })),
 }

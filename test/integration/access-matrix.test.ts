@@ -1,4 +1,3 @@
-import crypto from 'node:crypto'
 import { createApp, type HeraldApp } from '../../api/app'
 import { hashToken } from '../../api/auth'
 import { dashboardPaths } from '../../dashboard'
@@ -6,6 +5,7 @@ import { rights, roleLabels, roles, type Right, type Role } from '../../domain/r
 import { TrackingUrls, trackingPaths } from '../../mail/tracking-urls'
 import { createUser, issueToken, revokeToken } from '../../persistence/users'
 import { importProfiles, readyDelivery, startHarness, type Harness } from '../support/harness'
+import { seededSecret } from '../support/seed'
 
 /**
  * Every API route × every role, plus no token, an unknown token, a revoked one and a header that is not
@@ -149,7 +149,7 @@ describe('the access matrix', () => {
       case 'no token':
         return {}
       case 'unknown token':
-        return { authorization: `Bearer hrld_${crypto.randomBytes(32).toString('base64url')}` }
+        return { authorization: `Bearer hrld_${seededSecret('unknown api token', 32)}` }
       case 'revoked token':
         return { authorization: `Bearer ${revoked}` }
       case 'not a bearer token':

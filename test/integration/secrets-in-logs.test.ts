@@ -7,6 +7,7 @@ import { openDatabase, type Database } from '../../persistence/database'
 import { createUser, issueToken } from '../../persistence/users'
 import { roles } from '../../domain/roles'
 import { createTestDatabaseUrl, sleep, testDialect } from '../support/harness'
+import { seededSecret } from '../support/seed'
 
 /**
  * The production entrypoints (api/main.ts, worker/main.ts) run as processes with their output captured
@@ -16,7 +17,7 @@ import { createTestDatabaseUrl, sleep, testDialect } from '../support/harness'
  */
 describe('secrets never appear in logs', () => {
   const root = path.resolve(__dirname, '../..')
-  const secret = (name: string) => `${name}-${crypto.randomBytes(12).toString('base64url')}`
+  const secret = (name: string) => `${name}-${seededSecret(name, 12)}`
   const secrets = {
     trackingSecret: secret('tracking'),
     sessionSecret: secret('session-secret-of-32-characters-at-least'),
@@ -26,7 +27,7 @@ describe('secrets never appear in logs', () => {
     databasePassword: secret('database-password'),
     apiToken: '',
     otherApiToken: '',
-    unknownApiToken: `hrld_${crypto.randomBytes(32).toString('base64url')}`,
+    unknownApiToken: `hrld_${seededSecret('unknown api token', 32)}`,
   }
   const smtpUser = 'herald-relay'
   const outputs: { name: string; text: () => string }[] = []

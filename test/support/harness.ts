@@ -15,6 +15,7 @@ import type { DeliverySettings } from '../../domain/settings'
 import { roles, type Role } from '../../domain/roles'
 import { createUser, issueToken } from '../../persistence/users'
 import { createPostgresDatabase } from './postgres'
+import { seededSecret } from './seed'
 
 /**
  * Everything real, on loopback: the run's Temporal dev server, a fresh database (SQLite or PostgreSQL,
@@ -93,7 +94,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     HERALD_BATCH_SIZE: '20',
     HERALD_VALIDITY: '2m',
     HERALD_RETRY_INTERVAL: '2s',
-    HERALD_TRACKING_SECRET: crypto.randomBytes(24).toString('base64url'),
+    HERALD_TRACKING_SECRET: seededSecret('tracking'),
     ...options.env,
   })
   config.delivery = { ...config.delivery, ...options.settings }
