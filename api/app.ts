@@ -87,6 +87,17 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: ctx.validationHook })
   app.onError((err, c) => toResponse(err, c))
 
+  // Requests begun and not yet answered (a body still arriving counts): what a shutdown waits for.
+  let requestsInProgress = 0
+  app.use('*', async (_, next) => {
+    requestsInProgress++
+    try {
+      await next()
+    } finally {
+      requestsInProgress--
+    }
+  })
+
   // Every request, API, tracking link or dashboard page alike: an answer within the timeout, a body
   // refused as soon as it passes its limit (never read whole), errors in the one JSON shape.
   const { requestTimeoutMs } = deps.config.api
@@ -102,7 +113,8 @@ export function createApp(deps: AppDeps) {
     withoutBody(c) ? next() : isApiPath(c.req.path) ? apiBodies(c, next) : formBodies(c, next),
   )
 
-  app.get('/health', (c) => c.json({ ok: true }))
+  // Not counting itself.
+  app.get('/health', (c) => c.json({ ok: true, requestsInProgress: requestsInProgress - 1 }))
   const trackingSecret = requireTrackingSecret(deps.config)
   const trackingWriter = new TrackingWriter(deps.db)
   // Tracking links carry a signature, not an API token.

@@ -1,3 +1,4 @@
+import http from 'node:http'
 import { freePort } from '../../runtime/dev-server'
 import {
   importProfiles,
@@ -5,6 +6,7 @@ import {
   receivedFor,
   someProfiles,
   startHarness,
+  waitUntil,
   type Harness,
 } from '../support/harness'
 import { startProcess, startWorkerProcess, workerEnv } from './processes'
@@ -65,16 +67,15 @@ describe('graceful shutdown', () => {
     const port = await freePort()
     const api = startProcess('api/main.ts', { ...workerEnv(h), HERALD_PORT: String(port) })
     const base = `http://127.0.0.1:${port}`
-    for (let i = 0; i < 100; i++) {
-      if (
-        await fetch(`${base}/health`).then(
+    await waitUntil(
+      'the API to serve',
+      () =>
+        fetch(`${base}/health`).then(
           (r) => r.ok,
           () => false,
-        )
-      )
-        break
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
+        ),
+      60_000,
+    )
     const profiles = someProfiles(5000).map((p, i) => ({
       ...p,
       externalId: `drain-${i}`,
@@ -94,16 +95,35 @@ describe('graceful shutdown', () => {
     const opened = await Promise.all(pixels.map((p) => fetch(`${base}${p}`).then((r) => r.status)))
     expect(opened.every((status) => status === 200)).toBe(true)
 
-    const importing = fetch(`${base}/api/profiles`, {
+    // An import whose body is half sent when SIGTERM comes: the API has begun it (its health says so),
+    // so it reads the rest and answers.
+    const body = Buffer.from(JSON.stringify({ profiles }))
+    const importing = http.request(`${base}/api/profiles`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${h.tokens.creator}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ profiles }),
+      headers: {
+        authorization: `Bearer ${h.tokens.creator}`,
+        'content-type': 'application/json',
+        'content-length': body.length,
+      },
     })
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    const reply = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      importing.on('response', async (res) => {
+        const chunks: Buffer[] = []
+        for await (const chunk of res) chunks.push(chunk as Buffer)
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() })
+      })
+      importing.on('error', reject)
+    })
+    importing.write(body.subarray(0, body.length / 2))
+    await waitUntil('the API to have begun the import', async () => {
+      const health = (await (await fetch(`${base}/health`)).json()) as { requestsInProgress: number }
+      return health.requestsInProgress >= 1
+    })
     api.child.kill('SIGTERM')
-    const reply = await importing
-    expect(reply.status).toBe(200)
-    expect(((await reply.json()) as { ids: number[] }).ids).toHaveLength(5000)
+    importing.end(body.subarray(body.length / 2))
+    const answered = await reply
+    expect(answered.status).toBe(200)
+    expect((JSON.parse(answered.text) as { ids: number[] }).ids).toHaveLength(5000)
     expect(await api.exited).toBe('0')
     const [{ n: opens }] = await h.db
       .knex('tracking_log')

@@ -2,7 +2,7 @@ import {
   importProfiles,
   readyDelivery,
   receivedFor,
-  sleep,
+  waitUntil,
   startHarness,
   type Harness,
 } from '../support/harness'
@@ -30,11 +30,10 @@ describe('the SMTP relay refuses connections for 30 s in the middle of a send', 
     const outage = h.sink.refuseConnectionsFor(30_000)
     const atOutage = receivedFor(h, id).size
 
-    let retrying: { status: string; sendError: string | null } | null = null
-    for (let i = 0; i < 100 && !retrying?.sendError; i++) {
-      await sleep(200)
-      retrying = (await h.api('GET', `/api/deliveries/${id}`, { as: 'viewer' })).body
-    }
+    const retrying = await waitUntil('the delivery to show the transport error', async () => {
+      const delivery = (await h.api('GET', `/api/deliveries/${id}`, { as: 'viewer' })).body
+      return delivery.sendError ? delivery : null
+    })
     expect(retrying).toMatchObject({
       status: 'sending',
       sendError: expect.stringMatching(/unreachable|421|ECONNREFUSED/),

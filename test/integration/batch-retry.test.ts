@@ -95,7 +95,7 @@ describe('SMTP replies', () => {
     const id = await readyDelivery(h, ids)
     await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start' })
     await h.waitForStatus(id, 'retry_pending')
-    const finished = await h.waitForStatus(id, 'finished', 30_000)
+    const finished = await h.waitForStatus(id, 'finished', 90_000)
     expect(finished.progress).toMatchObject({ delivered: 4, failed: 2, processed: 6, retrying: 0 })
     const failed = (await h.api('GET', `/api/deliveries/${id}/sending-logs?status=failed`, { as: 'viewer' }))
       .body.items

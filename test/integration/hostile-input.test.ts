@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import fc from 'fast-check'
+import { WorkflowNotFoundError } from '@temporalio/client'
 import { createApp, type HeraldApp } from '../../api/app'
 import * as s from '../../api/schemas'
 import * as m from '../../api/monitoring-schemas'
@@ -12,6 +13,8 @@ import { trackingKinds, type TrackingKind } from '../../domain/tracking-token'
 import { TrackingUrls, trackingPaths } from '../../mail/tracking-urls'
 import type { Database } from '../../persistence/database'
 import { createUser, issueToken } from '../../persistence/users'
+import { deliveryStatsWorkflowId, deliveryWorkflowId, stats as statsQuery } from '../../workflows/messages'
+import { recurringScheduleId } from '../../workflows/recurring-messages'
 import {
   applyMutation,
   badDate,
@@ -28,7 +31,7 @@ import {
   type OpenApiDocument,
   type Operation,
 } from '../support/malformed'
-import { importProfiles, readyDelivery, sleep, startHarness, type Harness } from '../support/harness'
+import { importProfiles, readyDelivery, startHarness, waitUntil, type Harness } from '../support/harness'
 
 /**
  * Thousands of malformed requests on every route — the API's (from its OpenAPI document), the tracking
@@ -82,7 +85,10 @@ describe('hostile input', () => {
     await fixtureDeliveries()
     await fixtureRecurringAndAddresses()
     await logIntoDashboard()
-    await sleep(1000) // the finished delivery's stats workflow settles
+    // The finished delivery's stats workflow has computed its figures, then waits an hour: it is still.
+    await waitUntil('the stats of the finished delivery', () =>
+      h.client.workflow.getHandle(statsWorkflowId(ids.finished)).query(statsQuery),
+    )
   })
   afterAll(async () => {
     await new Promise((resolve) => server?.close(resolve))
@@ -173,20 +179,67 @@ describe('hostile input', () => {
     return state
   }
 
-  /** Every workflow on this test's task queue with its history length, and this test's schedules. */
+  const statsWorkflowId = (id: number) => deliveryStatsWorkflowId(id, h.config.temporal.workflowIdPrefix)
+
+  /** A workflow as Temporal describes it by id (strongly consistent): its run, status and history length. */
+  async function described(workflowId: string): Promise<string> {
+    try {
+      const d = await h.client.workflow.getHandle(workflowId).describe()
+      return `${workflowId} ${d.runId} ${d.status.name} ${d.historyLength}`
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return `${workflowId} none`
+      throw err
+    }
+  }
+
+  /**
+   * What Temporal holds for this test: every workflow a request could have started or commanded, looked
+   * up by id (the delivery's and its stats workflow, for each delivery row); each schedule's actions and
+   * pause state (a run starts only through them); and every workflow visibility lists on the test's task
+   * queue, once it has caught up (see visibilityCaughtUp).
+   */
   async function temporalState(): Promise<string[]> {
     const state: string[] = []
+    const prefix = h.config.temporal.workflowIdPrefix
+    for (const { id } of await h.db.knex('delivery').select('id').orderBy('id')) {
+      state.push(
+        await described(deliveryWorkflowId(Number(id), prefix)),
+        await described(statsWorkflowId(Number(id))),
+      )
+    }
+    for (const { id } of await h.db.knex('recurring_delivery').select('id').orderBy('id')) {
+      const { info, state: scheduled } = await h.client.schedule
+        .getHandle(recurringScheduleId(Number(id), prefix))
+        .describe()
+      state.push(`schedule ${id}: ${info.numActionsTaken} actions, paused ${scheduled.paused}`)
+    }
+    await visibilityCaughtUp()
     for await (const wf of h.client.workflow.list({
       query: `TaskQueue = "${h.config.temporal.taskQueue}"`,
     })) {
-      const { historyLength } = await h.client.workflow.getHandle(wf.workflowId, wf.runId).describe()
-      state.push(`${wf.workflowId} ${wf.runId} ${historyLength}`)
+      state.push(`listed ${await described(wf.workflowId)}`)
     }
-    for await (const schedule of h.client.schedule.list())
-      if (schedule.scheduleId.startsWith(h.config.temporal.workflowIdPrefix))
-        state.push(`schedule ${schedule.scheduleId}`)
     return state.sort()
   }
+
+  /**
+   * Visibility (list) is eventually consistent: a workflow started a moment ago may not be listed yet. A
+   * sentinel workflow started now, on a queue of its own, is listed once visibility has caught up with
+   * the starts before it; it is terminated at once (no worker ever takes it).
+   */
+  async function visibilityCaughtUp(): Promise<void> {
+    const workflowId = `${h.config.temporal.workflowIdPrefix}visibility-sentinel-${++sentinels}`
+    const sentinel = await h.client.workflow.start('visibilitySentinel', {
+      workflowId,
+      taskQueue: `${h.config.temporal.taskQueue}-sentinel`,
+    })
+    await waitUntil(`visibility to list ${workflowId}`, async () => {
+      for await (const _ of h.client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) return true
+      return false
+    })
+    await sentinel.terminate('visibility caught up')
+  }
+  let sentinels = 0
 
   // ── Sending ───────────────────────────────────────────────────────────────────────────────────
 
@@ -666,7 +719,6 @@ describe('hostile input', () => {
     await attack('dashboard pages', pageRequests(), 100, (_, res) => res.status < 500)
     await hugeBodies()
 
-    await sleep(1500) // visibility catches up with anything that started
     expect(tally.serverErrors).toEqual([])
     expect(tally.accepted).toEqual([])
     expect(await temporalState()).toEqual(temporalBefore)

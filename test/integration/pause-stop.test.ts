@@ -1,9 +1,11 @@
 import {
   importProfiles,
+  deliveryWorkflow,
+  nothingInFlight,
   readyDelivery,
   receivedFor,
-  sleep,
   startHarness,
+  waitUntil,
   type Harness,
 } from '../support/harness'
 
@@ -16,9 +18,13 @@ describe('pause, resume and stop', () => {
   })
   afterAll(() => h?.close())
 
-  const waitForSent = async (id: number, count: number) => {
-    while (receivedFor(h, id).size < count) await sleep(20)
-  }
+  const waitForSent = (id: number, count: number) =>
+    waitUntil(
+      `${count} messages of delivery ${id} at the sink`,
+      () => receivedFor(h, id).size >= count,
+      60_000,
+      20,
+    )
 
   test('pause stops the send within one batch; resume finishes it, every message once', async () => {
     const ids = await importProfiles(h, 80)
@@ -30,9 +36,10 @@ describe('pause, resume and stop', () => {
     expect(paused.body.status).toBe('paused')
     const whenPaused = receivedFor(h, id).size
     expect(whenPaused - whenAsked).toBeLessThanOrEqual(batchSize)
-    await sleep(2000)
-    expect(receivedFor(h, id).size).toBe(whenPaused)
+    // The pause answered once its batches' cancellation completed: nothing is left that could send.
+    expect(await nothingInFlight(h, id)).toBe(true)
     expect(paused.body.progress.delivered).toBe(whenPaused)
+    expect(receivedFor(h, id).size).toBe(whenPaused)
 
     expect((await h.api('POST', `/api/deliveries/${id}/resume`, { as: 'start' })).body.status).toBe('sending')
     const finished = await h.waitForStatus(id, 'finished')
@@ -50,11 +57,13 @@ describe('pause, resume and stop', () => {
     const stopped = await h.api('POST', `/api/deliveries/${id}/stop`, { as: 'start' })
     expect(stopped.body.status).toBe('stopped')
     const whenStopped = receivedFor(h, id).size
-    await sleep(2000)
-    expect(receivedFor(h, id).size).toBe(whenStopped)
+    expect(await nothingInFlight(h, id)).toBe(true)
     expect(whenStopped).toBeLessThan(80)
     expect(stopped.body.progress).toMatchObject({ delivered: whenStopped, pending: 80 - whenStopped })
     expect((await h.api('POST', `/api/deliveries/${id}/resume`, { as: 'start' })).status).toBe(409)
+    // For good: its workflow has ended, so no batch can ever start again.
+    await deliveryWorkflow(h, id).result()
+    expect(receivedFor(h, id).size).toBe(whenStopped)
   })
 })
 
@@ -76,7 +85,8 @@ describe('the global rate limit', () => {
     expect(times).toHaveLength(180)
     const busiestSecond = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 1000).length))
     expect(busiestSecond).toBeLessThanOrEqual(Math.floor(limit * 1.05))
-    // and it is a limit, not a trickle: the send takes about 180 / 60 = 3 s
-    expect(Math.max(...times) - Math.min(...times)).toBeLessThan(6000)
+    // and it is a limit, not a trickle: some second comes near it (a peak, which a busy machine's
+    // pauses do not add up against as they would against the whole send's duration)
+    expect(busiestSecond).toBeGreaterThanOrEqual(limit / 2)
   })
 })

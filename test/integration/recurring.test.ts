@@ -1,10 +1,19 @@
 import { deliveryStatsWorkflowId } from '../../workflows/messages'
-import { importProfiles, receivedFor, sleep, startHarness, type Harness } from '../support/harness'
+import {
+  importProfiles,
+  receivedFor,
+  startHarness,
+  untilClock,
+  waitUntil,
+  type Harness,
+} from '../support/harness'
 import {
   createRecurring,
   impatientApp,
   executionsOf,
+  recurringSchedule,
   runsOf,
+  scheduleIsDone,
   stopAllRecurring,
   waitForRuns,
   withStatus,
@@ -24,6 +33,15 @@ describe('recurring deliveries', () => {
 
   const final = ['sent', 'skipped', 'expired', 'failed']
   const soon = (ms: number) => new Date(Date.now() + ms).toISOString()
+  const sendingLogStatuses = async (deliveryId: number) => {
+    const rows: { status: string; n: number | string }[] = await h.db
+      .knex('sending_log')
+      .where({ delivery_id: deliveryId })
+      .groupBy('status')
+      .select('status')
+      .count('* as n')
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]))
+  }
   const everyMessageOnce = (id: number, count: number) => {
     const received = receivedFor(h, id)
     expect(received.size).toBe(count)
@@ -42,7 +60,9 @@ describe('recurring deliveries', () => {
       },
     })
     const runs = await waitForRuns(h, id, (r) => withStatus(r, 'sent').length === 3)
-    await sleep(2500)
+    // Past its end, the schedule has no run running and none to come: three it is, for good.
+    await untilClock(start + 5000)
+    await waitUntil(`schedule of recurring ${id} to be done`, () => scheduleIsDone(h, id))
     expect(await runsOf(h, id)).toHaveLength(3)
     expect(runs.map((r) => r.messagesToDeliver)).toEqual([3, 3, 3])
 
@@ -179,7 +199,8 @@ describe('recurring deliveries', () => {
     )
     const [waiting] = await waitForRuns(h, id, (r) => withStatus(r, 'waiting_for_confirmation').length === 1)
     expect(waiting.messagesToDeliver).toBe(4)
-    await sleep(1000)
+    // Waiting for its confirmation, the run holds every message back: none claimed, none sent.
+    expect(await sendingLogStatuses(waiting.executionId)).toEqual({ pending: 4 })
     expect(receivedFor(h, waiting.executionId).size).toBe(0)
     expect((await h.api('GET', `/api/deliveries/${waiting.executionId}`)).body.status).toBe('ready')
 
@@ -226,18 +247,24 @@ describe('recurring deliveries', () => {
     })
     await waitForRuns(h, id, (r) => withStatus(r, 'sent').length >= 1)
     const paused = await h.api('POST', `/api/recurring-deliveries/${id}/pause`, { as: 'workflow' })
+    const pausedAt = Date.now()
     expect(paused.body).toMatchObject({ status: 'paused', schedule: { paused: true } })
     expect((await h.api('POST', `/api/recurring-deliveries/${id}/pause`, { as: 'workflow' })).status).toBe(
       409,
     )
     const whenPaused = (await waitForRuns(h, id, (r) => r.every((run) => final.includes(run.status)))).length
-    await sleep(5000)
-    expect(await runsOf(h, id)).toHaveLength(whenPaused)
-
+    // Two occurrences go by while paused (time itself must pass here); none may start a run.
+    await untilClock(pausedAt + 2 * 2000 + 500)
+    const resumedAt = Date.now()
     const resumed = await h.api('POST', `/api/recurring-deliveries/${id}/resume`, { as: 'workflow' })
     expect(resumed.body).toMatchObject({ status: 'active', schedule: { paused: false } })
-    await waitForRuns(h, id, (r) => withStatus(r.slice(whenPaused), 'sent').length > 0, 10_000)
+    const runs = await waitForRuns(h, id, (r) => withStatus(r.slice(whenPaused), 'sent').length > 0)
     await h.api('POST', `/api/recurring-deliveries/${id}/stop`, { as: 'workflow' })
+    const scheduledWhilePaused = runs.filter((run) => {
+      const at = Date.parse(run.scheduledAt)
+      return at > pausedAt && at < resumedAt
+    })
+    expect(scheduledWhilePaused).toEqual([])
   })
 
   test('trigger now runs once', async () => {
@@ -246,7 +273,13 @@ describe('recurring deliveries', () => {
     const triggered = await h.api('POST', `/api/recurring-deliveries/${id}/trigger`, { as: 'workflow' })
     expect(triggered.status).toBe(200)
     const [run] = await waitForRuns(h, id, (r) => withStatus(r, 'sent').length === 1)
-    await sleep(2000)
+    // The schedule took one action, runs none now, and its next occurrence is an hour away.
+    const { info } = await waitUntil('the triggered run to close', async () => {
+      const described = await recurringSchedule(h, id).describe()
+      return described.info.runningActions.length === 0 && described
+    })
+    expect(info.numActionsTaken).toBe(1)
+    expect(info.nextActionTimes[0].getTime()).toBeGreaterThan(Date.now() + 30 * 60_000)
     expect(await runsOf(h, id)).toHaveLength(1)
     expect(await executionsOf(h, id)).toHaveLength(1)
     everyMessageOnce(run.executionId, 3)
@@ -266,7 +299,7 @@ describe('recurring deliveries', () => {
     const downAt = Date.now()
     // Come back just after an occurrence, 3 to 4 periods later, so the next one is a period away.
     const missed = Math.ceil((downAt + 3 * interval - start) / interval)
-    await sleep(start + missed * interval + 300 - Date.now())
+    await untilClock(start + missed * interval + 300)
     const upAt = Date.now()
     await h.startWorker()
 

@@ -14,6 +14,7 @@ import type { ActivityDeps } from '../../activities'
 import type { DeliverySettings } from '../../domain/settings'
 import { roles, type Role } from '../../domain/roles'
 import { createUser, issueToken } from '../../persistence/users'
+import { deliveryWorkflowId } from '../../workflows/messages'
 import { createPostgresDatabase } from './postgres'
 import { seededSecret } from './seed'
 
@@ -255,3 +256,48 @@ export function receivedFor(h: Harness, deliveryId: number): Map<string, number>
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Polls `check` until it holds (returns anything but false, null or undefined), or fails after
+ * `timeoutMs` saying what it waited for and the last value seen. Tests await conditions this way, never
+ * a fixed time.
+ */
+export async function waitUntil<T>(
+  what: string,
+  check: () => T | false | null | undefined | Promise<T | false | null | undefined>,
+  timeoutMs = 30_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    last = await check()
+    if (last !== false && last !== null && last !== undefined) return last as T
+    if (Date.now() >= deadline) break
+    await sleep(intervalMs)
+  }
+  throw new Error(`waited ${timeoutMs} ms for ${what}; last seen: ${JSON.stringify(last)}`)
+}
+
+/** Waits until the clock reads `instant` (ms): for tests that need time itself to pass, e.g. past a date. */
+export async function untilClock(instant: number): Promise<void> {
+  while (Date.now() < instant) await sleep(Math.min(instant - Date.now(), 1000))
+}
+
+/** The Temporal handle of a delivery's workflow. */
+export function deliveryWorkflow(h: Harness, deliveryId: number) {
+  return h.client.workflow.getHandle(deliveryWorkflowId(deliveryId, h.config.temporal.workflowIdPrefix))
+}
+
+/**
+ * Nothing of the delivery can reach the SMTP server any more: no batch activity is running (a pause or
+ * stop waits for their cancellation to complete) and no sending log is claimed but unrecorded.
+ */
+export async function nothingInFlight(h: Harness, deliveryId: number): Promise<boolean> {
+  const { raw } = await deliveryWorkflow(h, deliveryId).describe()
+  const [{ n }] = await h.db
+    .knex('sending_log')
+    .where({ delivery_id: deliveryId, status: 'sending' })
+    .count('* as n')
+  return (raw.pendingActivities?.length ?? 0) === 0 && Number(n) === 0
+}

@@ -1,4 +1,5 @@
 import { createApp } from '../../api/app'
+import { recurringScheduleId } from '../../workflows/recurring-messages'
 import { sleep, type Harness } from './harness'
 
 /** Helpers for recurring-delivery tests: they run against real schedules, in seconds. */
@@ -55,6 +56,17 @@ export async function waitForRuns(
 
 export const withStatus = (runs: any[], ...statuses: string[]) =>
   runs.filter((run) => statuses.includes(run.status))
+
+/** The Temporal schedule of a recurring delivery. */
+export function recurringSchedule(h: Harness, id: number) {
+  return h.client.schedule.getHandle(recurringScheduleId(id, h.config.temporal.workflowIdPrefix))
+}
+
+/** The schedule will start no run any more: none is running and none is to come. */
+export async function scheduleIsDone(h: Harness, id: number): Promise<boolean> {
+  const { info } = await recurringSchedule(h, id).describe()
+  return info.runningActions.length === 0 && info.nextActionTimes.length === 0
+}
 
 /** Stops every recurring delivery the file created, so no schedule outlives its test. */
 export async function stopAllRecurring(h: Harness): Promise<void> {
