@@ -1,5 +1,5 @@
 /**
- * Unit tests once; integration tests once per database (SQLite, then PostgreSQL); browser tests of the
+ * Unit tests once; integration and security tests once per database (SQLite, then PostgreSQL); browser tests of the
  * dashboard once, on SQLite (what they prove does not depend on the database). `npm test` runs the
  * browser project in a second jest run, after the others.
  */
@@ -8,7 +8,7 @@ const base = require('./jest.base.js')
 const integration = (db) => ({
   ...base,
   displayName: db,
-  testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+  testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/security/**/*.test.ts'],
   setupFiles: [...base.setupFiles, `<rootDir>/test/support/use-${db}.ts`],
 })
 
