@@ -51,6 +51,8 @@ export interface ScheduleView {
  * expires, a send finishes first), and keeps only the latest of the starts that queued meanwhile:
  * missed runs run once, never piled up.
  */
+const overlap = ScheduleOverlapPolicy.CANCEL_OTHER
+
 export class RecurringSchedules {
   constructor(
     private readonly client: Client,
@@ -79,7 +81,7 @@ export class RecurringSchedules {
           workflowId: recurringRunWorkflowId(recurring.id, this.config.temporal.workflowIdPrefix),
           staticSummary: `Run of recurring delivery ${recurring.id}: ${recurring.label}`,
         },
-        policies: { overlap: ScheduleOverlapPolicy.CANCEL_OTHER },
+        policies: { overlap },
         memo: { recurringId: recurring.id, label: recurring.label },
       })
     } catch (err) {
@@ -124,9 +126,12 @@ export class RecurringSchedules {
     return this.act(recurringId, (handle) => handle.unpause(`resumed by ${by} through Herald`))
   }
 
-  /** Runs once now; a run in progress gives way as when its successor is due. */
+  /**
+   * Runs once now; a run in progress gives way as when its successor is due. The policy is named: the
+   * SDK would trigger with ALLOW_ALL, and two unconfirmed runs would wait side by side.
+   */
   trigger(recurringId: number): Promise<void> {
-    return this.act(recurringId, (handle) => handle.trigger())
+    return this.act(recurringId, (handle) => handle.trigger(overlap))
   }
 
   /** Deletes the schedule and asks the runs that have not begun sending to give way. */

@@ -229,7 +229,8 @@ describe('dashboard: recurring deliveries', () => {
     const id = await createRecurring(h, {
       label: 'Live',
       audience: { profileIds },
-      recurrence: { every: '2s', startsAt: new Date(Date.now() + 1500).toISOString() },
+      // No run before the trigger below, however long the log-in takes.
+      recurrence: { every: '1h' },
     })
     const viewer = await loggedIn('viewer')
     const before = JSON.parse((await viewer.get(`/recurring-deliveries/${id}/live`)).text)
@@ -239,6 +240,9 @@ describe('dashboard: recurring deliveries', () => {
       expect.arrayContaining([{ key: 'toDeliver', label: 'To deliver', value: '0' }]),
     )
 
+    expect((await h.api('POST', `/api/recurring-deliveries/${id}/trigger`, { as: 'workflow' })).status).toBe(
+      200,
+    )
     const [run] = await waitForRuns(h, id, (r) => withStatus(r, 'sent').length >= 1)
     await h.api('POST', `/api/recurring-deliveries/${id}/stop`, { as: 'workflow' })
     await waitForRuns(h, id, (r) => r.every((one) => ['sent', 'expired', 'skipped'].includes(one.status)))

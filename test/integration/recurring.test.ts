@@ -188,21 +188,28 @@ describe('recurring deliveries', () => {
   test('a run waiting for confirmation sends nothing until confirmed, and expires when the next run is due', async () => {
     const profileIds = await importProfiles(h, 4)
     // Someone who may not start sends can set up a recurrence that asks for a confirmation each time.
+    // Its occurrences are an hour apart: each run here is due when the test triggers it, however slow
+    // the machine, so a run cannot expire before the test confirms it.
     const id = await createRecurring(
       h,
-      {
-        audience: { profileIds },
-        confirmBeforeEachSend: true,
-        recurrence: { every: '4s', startsAt: soon(1500) },
-      },
+      { audience: { profileIds }, confirmBeforeEachSend: true, recurrence: { every: '1h' } },
       'prepare',
     )
+    const trigger = async () =>
+      expect(
+        (await h.api('POST', `/api/recurring-deliveries/${id}/trigger`, { as: 'workflow' })).status,
+      ).toBe(200)
+    await trigger()
     const [waiting] = await waitForRuns(h, id, (r) => withStatus(r, 'waiting_for_confirmation').length === 1)
     expect(waiting.messagesToDeliver).toBe(4)
+    // The run records its own status, then its execution's: both say it waits.
+    await waitUntil('the execution to be ready', async () => {
+      const execution = await h.api('GET', `/api/deliveries/${waiting.executionId}`)
+      return execution.body.status === 'ready'
+    })
     // Waiting for its confirmation, the run holds every message back: none claimed, none sent.
     expect(await sendingLogStatuses(waiting.executionId)).toEqual({ pending: 4 })
     expect(receivedFor(h, waiting.executionId).size).toBe(0)
-    expect((await h.api('GET', `/api/deliveries/${waiting.executionId}`)).body.status).toBe('ready')
 
     const confirmUrl = `/api/recurring-deliveries/${id}/runs/${waiting.id}/confirm`
     const byWorkflowRole = await h.api('POST', confirmUrl, { as: 'workflow', body: { expectedMessages: 4 } })
@@ -212,8 +219,12 @@ describe('recurring deliveries', () => {
     const confirmed = await h.api('POST', confirmUrl, { as: 'start', body: { expectedMessages: 4 } })
     expect(confirmed.status).toBe(200)
     expect(confirmed.body).toMatchObject({ status: 'sending', confirmedBy: 'start-user' })
+    await waitForRuns(h, id, (r) => withStatus(r, 'sent').length === 1)
 
     // The next run prepares and waits; nobody confirms it; the one after makes it expire.
+    await trigger()
+    await waitForRuns(h, id, (r) => r.length === 2 && withStatus(r, 'waiting_for_confirmation').length === 1)
+    await trigger()
     const runs = await waitForRuns(h, id, (r) => withStatus(r, 'expired').length === 1 && r.length === 3)
     const [sent, expired, third] = runs
     expect(sent.status).toBe('sent')

@@ -26,7 +26,8 @@ describe('scheduling a delivery', () => {
   }
 
   test('a scheduled delivery sends nothing before its contact date and everything after', async () => {
-    const contactDate = new Date(Date.now() + 6000)
+    // Far enough ahead that preparing, approving and confirming on a busy machine end before it.
+    const contactDate = new Date(Date.now() + 10_000)
     const id = await readyDelivery(h, profileIds, { contactDate: contactDate.toISOString() })
     const confirmed = await h.api('POST', `/api/deliveries/${id}/confirm`, {
       as: 'start',
@@ -67,7 +68,9 @@ describe('scheduling a delivery', () => {
   })
 
   test('stopping while waiting for the contact date cancels the send', async () => {
-    const id = await readyDelivery(h, profileIds, { contactDate: new Date(Date.now() + 2500).toISOString() })
+    const id = await readyDelivery(h, profileIds, {
+      contactDate: new Date(Date.now() + 3600_000).toISOString(),
+    })
     await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start' })
     const stopped = await h.api('POST', `/api/deliveries/${id}/stop`, { as: 'start' })
     expect(stopped.body.status).toBe('stopped')

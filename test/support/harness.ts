@@ -290,6 +290,22 @@ export function deliveryWorkflow(h: Harness, deliveryId: number) {
 }
 
 /**
+ * Each run's history length, first to last, following continue-as-new through the histories themselves
+ * (strongly consistent, where visibility's list lags behind).
+ */
+export async function historyChain(h: Harness, workflowId: string): Promise<number[]> {
+  const { raw } = await h.client.workflow.getHandle(workflowId).describe()
+  const lengths: number[] = []
+  let runId: string | null | undefined = raw.workflowExecutionInfo?.firstRunId
+  while (runId) {
+    const events = (await h.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? []
+    lengths.push(events.length)
+    runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId
+  }
+  return lengths
+}
+
+/**
  * Nothing of the delivery can reach the SMTP server any more: no batch activity is running (a pause or
  * stop waits for their cancellation to complete) and no sending log is claimed but unrecorded.
  */
