@@ -299,17 +299,19 @@ describe('recurring deliveries', () => {
 
   test('after the worker is down for several periods, one catch-up run happens', async () => {
     const profileIds = await importProfiles(h, 2)
-    const interval = 3000
+    // Six seconds apart: the catch-up run must begin before the next occurrence supersedes it, which
+    // takes the returning worker a few workflow tasks and two activities, slow on a busy machine.
+    const interval = 6000
     const start = Math.ceil((Date.now() + 1500) / 1000) * 1000
     const id = await createRecurring(h, {
       audience: { profileIds },
-      recurrence: { every: '3s', startsAt: new Date(start).toISOString() },
+      recurrence: { every: '6s', startsAt: new Date(start).toISOString() },
     })
     await waitForRuns(h, id, (r) => withStatus(r, 'sent').length >= 1)
     await h.stopWorker()
     const downAt = Date.now()
-    // Come back just after an occurrence, 3 to 4 periods later, so the next one is a period away.
-    const missed = Math.ceil((downAt + 3 * interval - start) / interval)
+    // Come back just after an occurrence, 2 to 3 periods later, so the next one is a period away.
+    const missed = Math.ceil((downAt + 2 * interval - start) / interval)
     await untilClock(start + missed * interval + 300)
     const upAt = Date.now()
     await h.startWorker()
