@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import net from 'node:net'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { Connection } from '@temporalio/client'
@@ -18,6 +19,12 @@ export interface DevServerOptions {
   /** Server dynamic config, e.g. `{ 'limit.historyCount.suggestContinueAsNew': 400 }`. */
   dynamicConfig?: Record<string, string | number | boolean>
   log?: (line: string) => void
+  /**
+   * Where the server's own log goes (appended); its starter's memory otherwise. A file outlives the
+   * starter: a server whose starter died would otherwise die too, of SIGPIPE, at its next log line —
+   * or not, if it logs nothing; the watchdog stops it either way.
+   */
+  logFile?: string
   /** Called with the server's pid as soon as it exists (before it serves), to record it. */
   onStarted?: (pid: number) => void
 }
@@ -68,13 +75,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   for (const [name, type] of Object.entries(heraldSearchAttributes))
     args.push('--search-attribute', `${name}=${type}`)
   args.push(...dynamicConfigArgs(options.dynamicConfig))
-  const child = spawn(cli.path, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true })
+  const { child, logTail } = spawnServer(cli.path, args, options.logFile)
   const watchdog = child.pid === undefined ? null : watchOver(child.pid)
   if (child.pid !== undefined) options.onStarted?.(child.pid)
-  let stderr = ''
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000)
-  })
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
       watchdog?.dismiss()
@@ -82,7 +85,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     }),
   )
   const address = `127.0.0.1:${port}`
-  await waitUntilServing(address, exited, () => stderr)
+  await waitUntilServing(address, exited, logTail)
   return {
     address,
     uiUrl: options.uiPort ? `http://localhost:${options.uiPort}` : null,
@@ -96,6 +99,23 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       clearTimeout(timer)
     },
   }
+}
+
+/** The server in a session of its own; its log kept in memory (the last 4,000 characters) or in a file. */
+function spawnServer(
+  cli: string,
+  args: string[],
+  logFile: string | undefined,
+): { child: ChildProcess; logTail: () => string } {
+  const logFd = logFile ? fs.openSync(logFile, 'a') : null
+  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', logFd ?? 'pipe'], detached: true })
+  if (logFd !== null) fs.closeSync(logFd)
+  let stderr = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000)
+  })
+  const fromFile = () => fs.readFileSync(logFile!, 'utf8').slice(-4000)
+  return { child, logTail: logFile ? fromFile : () => stderr }
 }
 
 async function ensurePortsFree(port: number, uiPort: number | undefined): Promise<void> {

@@ -92,6 +92,7 @@ async function startServices({ dataDir, config, ports, bundle, lock, started, lo
     port: ports.temporal.port,
     uiPort: ports.temporalUi.port,
     dbFile,
+    logFile: path.join(dataDir, 'temporal.log'),
     log,
     onStarted: (pid) =>
       lock.recordServer({ pid, port: ports.temporal.port, uiPort: ports.temporalUi.port, dbFile }),

@@ -54,8 +54,11 @@ describe('npm start after a crash', () => {
     }
     base = `http://127.0.0.1:${apiPort}`
   })
+  // Only after a failure: what a failed test left running would fail the next ones too.
+  afterEach(() => {
+    for (const p of processesOf(dataDir)) process.kill(p.pid, 'SIGKILL')
+  })
   afterAll(async () => {
-    for (const p of processesOf(dataDir)) process.kill(p.pid, 'SIGKILL') // only after a failure
     await dropDatabase()
     fs.rmSync(dataDir, { recursive: true, force: true })
   })

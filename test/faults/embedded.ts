@@ -5,7 +5,7 @@ import { listProcesses, type ProcessInfo } from '../../runtime/processes'
 
 /**
  * `npm start` as a process group of its own, as a shell runs a job: Ctrl-C is SIGINT to the whole group
- * (npm, tsx's relay and Herald), exactly what a terminal sends.
+ * (npm, its shell and Herald), exactly what a terminal sends.
  */
 export interface NpmStart {
   child: ChildProcess
@@ -44,7 +44,7 @@ export function npmStart(env: Record<string, string>): NpmStart {
 
 /**
  * The live processes of one embedded Herald, whatever started them: every process whose environment
- * names its data directory (npm, tsx, Herald, and what Herald started — the dev server, its watchdog).
+ * names its data directory (npm, Herald, and what Herald started — the dev server, its watchdog).
  */
 export function processesOf(dataDir: string): ProcessInfo[] {
   const marker = `HERALD_DATA_DIR=${dataDir}`
