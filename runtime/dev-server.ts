@@ -1,7 +1,11 @@
+import fs from 'node:fs'
 import net from 'node:net'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { Connection } from '@temporalio/client'
 import { findTemporalCli } from './temporal-cli'
+import { ensurePortFree } from './ports'
+import { listProcesses } from './processes'
+import { watchOver } from './watchdog'
 
 /** Search attributes every Herald namespace needs. */
 export const heraldSearchAttributes = { DeliveryId: 'Keyword', DeliveryStatus: 'Keyword' } as const
@@ -15,6 +19,14 @@ export interface DevServerOptions {
   /** Server dynamic config, e.g. `{ 'limit.historyCount.suggestContinueAsNew': 400 }`. */
   dynamicConfig?: Record<string, string | number | boolean>
   log?: (line: string) => void
+  /**
+   * Where the server's own log goes (appended); its starter's memory otherwise. A file outlives the
+   * starter: a server whose starter died would otherwise die too, of SIGPIPE, at its next log line —
+   * or not, if it logs nothing; the watchdog stops it either way.
+   */
+  logFile?: string
+  /** Called with the server's pid as soon as it exists (before it serves), to record it. */
+  onStarted?: (pid: number) => void
 }
 
 function dynamicConfigArgs(values: DevServerOptions['dynamicConfig'] = {}): string[] {
@@ -29,6 +41,8 @@ export interface DevServer {
   uiUrl: string | null
   /** The server process, for tests that kill it. */
   process: ChildProcess | null
+  /** Its pid, where known (the SDK's download starts it out of sight). */
+  pid: number | null
   stop(): Promise<void>
 }
 
@@ -43,10 +57,15 @@ export async function freePort(): Promise<number> {
   })
 }
 
-/** Starts `temporal server start-dev` (the real Temporal server, SQLite-backed) and waits until it serves. */
+/**
+ * Starts `temporal server start-dev` (the real Temporal server, SQLite-backed) and waits until it serves.
+ * The server runs in a session of its own, so Ctrl-C reaches only its starter, which stops it in order
+ * (after the worker); a watchdog stops it if its starter dies without doing so.
+ */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const log = options.log ?? (() => undefined)
   const port = options.port ?? (await freePort())
+  await ensurePortsFree(port, options.uiPort)
   const cli = findTemporalCli(log)
   if (cli.kind === 'sdk-download') return startWithSdkDownload(port, options)
 
@@ -56,18 +75,22 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   for (const [name, type] of Object.entries(heraldSearchAttributes))
     args.push('--search-attribute', `${name}=${type}`)
   args.push(...dynamicConfigArgs(options.dynamicConfig))
-  const child = spawn(cli.path, args, { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000)
-  })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const { child, logTail } = spawnServer(cli.path, args, options.logFile)
+  const watchdog = child.pid === undefined ? null : watchOver(child.pid)
+  if (child.pid !== undefined) options.onStarted?.(child.pid)
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      watchdog?.dismiss()
+      resolve(code)
+    }),
+  )
   const address = `127.0.0.1:${port}`
-  await waitUntilServing(address, exited, () => stderr)
+  await waitUntilServing(address, exited, logTail)
   return {
     address,
     uiUrl: options.uiPort ? `http://localhost:${options.uiPort}` : null,
     process: child,
+    pid: child.pid ?? null,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return
       child.kill('SIGTERM')
@@ -76,6 +99,29 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       clearTimeout(timer)
     },
   }
+}
+
+/** The server in a session of its own; its log kept in memory (the last 4,000 characters) or in a file. */
+function spawnServer(
+  cli: string,
+  args: string[],
+  logFile: string | undefined,
+): { child: ChildProcess; logTail: () => string } {
+  const logFd = logFile ? fs.openSync(logFile, 'a') : null
+  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', logFd ?? 'pipe'], detached: true })
+  if (logFd !== null) fs.closeSync(logFd)
+  let stderr = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000)
+  })
+  const fromFile = () => fs.readFileSync(logFile!, 'utf8').slice(-4000)
+  return { child, logTail: logFile ? fromFile : () => stderr }
+}
+
+async function ensurePortsFree(port: number, uiPort: number | undefined): Promise<void> {
+  const host = '127.0.0.1'
+  await ensurePortFree({ port, host, what: 'the Temporal dev server' })
+  if (uiPort) await ensurePortFree({ port: uiPort, host, what: 'the Temporal UI' })
 }
 
 async function waitUntilServing(
@@ -119,10 +165,20 @@ async function startWithSdkDownload(port: number, options: DevServerOptions): Pr
       extraArgs: dynamicConfigArgs(options.dynamicConfig),
     },
   })
+  // The SDK starts the server as a child of this process; find it to watch over it like our own.
+  const server = listProcesses().find(
+    (p) => p.ppid === process.pid && p.command.includes('start-dev') && p.command.includes(String(port)),
+  )
+  const watchdog = server ? watchOver(server.pid) : null
+  if (server) options.onStarted?.(server.pid)
   return {
     address: env.address,
     uiUrl: options.uiPort ? `http://localhost:${options.uiPort}` : null,
     process: null,
-    stop: () => env.teardown(),
+    pid: server?.pid ?? null,
+    async stop() {
+      await env.teardown()
+      watchdog?.dismiss()
+    },
   }
 }
