@@ -3,7 +3,8 @@ import type { Database } from '../persistence/database'
 import type { Mailer } from '../mail/transport'
 import type { SendRateLimiter } from '../mail/rate-limiter'
 import type { DeliveryChanges } from '../domain/delivery'
-import { Delivery } from '../persistence/entities'
+import type { EntityManager } from '@mikro-orm/knex'
+import { Delivery, type IDelivery } from '../persistence/entities'
 import { prepareTarget } from '../persistence/preparation'
 import {
   deleteDeliveryRow,
@@ -14,7 +15,13 @@ import {
   type DeliveryStatePatch,
 } from '../persistence/deliveries'
 import { expireRetries as expireRetryLogs, retryWork, type RetryWork } from '../persistence/sending-logs'
-import { hasCriticalProblem, preparationMessages, type PreparationReport } from '../domain/preparation'
+import {
+  hasCriticalProblem,
+  preparationMessages,
+  type PreparationMessage,
+  type PreparationReport,
+} from '../domain/preparation'
+import { audienceProblem, preparationInputInvalid } from '../domain/delivery-input'
 import type { QuarantineRules } from '../domain/quarantine'
 import { replaceTrackedUrls } from '../persistence/tracking'
 import { computeDeliveryStats, refreshDeliveryStats } from '../persistence/stats'
@@ -68,6 +75,43 @@ export const createActivities = (deps: ActivityDeps) => {
     return row ? Boolean(row.tracking) : null
   }
 
+  const alertPreparationFailed = async (deliveryId: number, messages: PreparationMessage[]) => {
+    const problems = messages.filter((m) => m.severity === 'critical').map((m) => `- ${m.message}`)
+    await raiseAlert(
+      alertDeps,
+      deliveryId,
+      'preparation_failed',
+      `The preparation of delivery ${deliveryId} failed:\n${problems.join('\n')}`,
+    )
+  }
+
+  /**
+   * A delivery whose own data cannot be prepared (an audience the API would refuse, stored before a rule
+   * existed) fails its preparation for good: retrying cannot fix it. The report says why, no earlier
+   * sending log stays behind, and the workflow ends the preparation as failed.
+   */
+  const failPreparation = async (em: EntityManager, delivery: IDelivery, reason: string): Promise<never> => {
+    const messages: PreparationMessage[] = [
+      { severity: 'critical', message: `the delivery cannot be prepared: ${reason}` },
+    ]
+    await db.knex.transaction(async (trx) => {
+      await trx('sending_log').where('delivery_id', delivery.id).delete()
+      await trx('exclusion_log').where('delivery_id', delivery.id).delete()
+    })
+    const report = {
+      preparedAt: clock().toISOString(),
+      target: 0,
+      toDeliver: 0,
+      excluded: {},
+      messages,
+      batches: 0,
+    }
+    em.assign(delivery, { preparationReport: report, messagesToDeliver: 0, targetCount: 0, excludedCount: 0 })
+    await em.flush()
+    await alertPreparationFailed(delivery.id, messages)
+    throw ApplicationFailure.nonRetryable(messages[0].message, preparationInputInvalid)
+  }
+
   return {
     /** Target, exclusion logs and pending sending logs, set-based; the report says what blocks the send. */
     async prepareDelivery(input: { deliveryId: number; batchSize: number }): Promise<PreparationResult> {
@@ -75,6 +119,8 @@ export const createActivities = (deps: ActivityDeps) => {
       const delivery = await em.findOne(Delivery, input.deliveryId)
       if (!delivery)
         throw ApplicationFailure.nonRetryable(`delivery ${input.deliveryId} not found`, 'DeliveryNotFound')
+      const invalid = audienceProblem(delivery.audience)
+      if (invalid) return failPreparation(em, delivery, invalid)
       const counts = await prepareTarget(db, delivery, input.batchSize)
       const messages = preparationMessages(delivery, counts)
       const report: PreparationReport = { preparedAt: clock().toISOString(), ...counts, messages }
@@ -88,15 +134,7 @@ export const createActivities = (deps: ActivityDeps) => {
       await em.flush()
       await replaceTrackedUrls(db, delivery)
       const critical = hasCriticalProblem(messages)
-      if (critical) {
-        const problems = messages.filter((m) => m.severity === 'critical').map((m) => `- ${m.message}`)
-        await raiseAlert(
-          alertDeps,
-          delivery.id,
-          'preparation_failed',
-          `The preparation of delivery ${delivery.id} failed:\n${problems.join('\n')}`,
-        )
-      }
+      if (critical) await alertPreparationFailed(delivery.id, messages)
       return { toDeliver: counts.toDeliver, batches: counts.batches, critical }
     },
 

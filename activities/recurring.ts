@@ -10,6 +10,7 @@ import {
   refreshExecutionCounts,
   type RunPatch,
 } from '../persistence/recurring'
+import { audienceProblem } from '../domain/delivery-input'
 import { periodKey } from '../domain/recurrence'
 import { replaceTrackedUrls } from '../persistence/tracking'
 import { hasCriticalProblem, preparationMessages, type PreparationReport } from '../domain/preparation'
@@ -100,6 +101,19 @@ export const createRecurringActivities = (deps: { db: Database; clock: () => Dat
         }
       }
       await recordRun(db, input.runId, { status: 'preparing', executionId: execution.id })
+      // An audience the API would refuse (stored before a rule existed) fails the run, not retried.
+      const invalid = audienceProblem(recurring.audience)
+      if (invalid) {
+        return {
+          executionId: execution.id,
+          newExecution: created,
+          firstBatch: 0,
+          batches: 0,
+          toDeliver: 0,
+          alreadyIncluded: 0,
+          problem: `the delivery cannot be prepared: ${invalid}`,
+        }
+      }
 
       const counts = await appendToTarget(db, execution, input.batchSize, async (trx, appended) => {
         const patch: RunPatch = {

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { confirmation } from '../domain/delivery-input'
 import { Kpis } from './monitoring-schemas'
 import ms from 'ms'
 import { aggregationPeriods } from '../domain/recurrence'
@@ -55,9 +56,7 @@ export const RunParam = IdParam.extend({
   runId: numberPathParam(),
 })
 
-export const RunConfirm = z
-  .strictObject({ expectedMessages: z.number().int().min(0).optional() })
-  .openapi('RunConfirm')
+export const RunConfirm = z.strictObject(confirmation).openapi('RunConfirm')
 
 /** A run's own sending figures; opens and clicks belong to its execution. */
 export const RunKpis = Kpis.omit({ opens: true, clicks: true, openRate: true, clickRate: true }).openapi(

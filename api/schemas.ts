@@ -1,20 +1,25 @@
 import { z } from '@hono/zod-openapi'
-import { attributeKeyPattern, filterOperators } from '../domain/audience'
 import { deliveryStatuses } from '../domain/delivery-states'
+import {
+  attributeName,
+  audience,
+  confirmation,
+  deliveryChanges,
+  deliveryContent,
+  line,
+  rejection,
+  timeZone,
+  userName,
+} from '../domain/delivery-input'
 import { exclusionReasons } from '../domain/exclusions'
-import { deliveryGuarantees, failureTypes, sendingStatuses } from '../domain/sending'
+import { failureTypes, sendingStatuses } from '../domain/sending'
 import { roles } from '../domain/roles'
-import { isTimeZone } from '../domain/schedule'
 import { maxId, wholeNumber, type WholeNumberRange } from '../domain/whole-number'
 
-/** Request and reply schemas: they validate requests and generate the OpenAPI document alike. */
-
-// eslint-disable-next-line no-control-regex
-const noControl = /^[^\u0000-\u001f\u007f]*$/
-const line = (max: number) =>
-  z.string().max(max).regex(noControl, 'must be a single line without control characters')
-const body = z.string().max(1_000_000)
-const timeZone = z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')
+/**
+ * Request and reply schemas: they validate requests and generate the OpenAPI document alike. What a
+ * delivery command carries comes from domain/delivery-input, which the workflows' validators use too.
+ */
 
 /** A path parameter naming a number (an id): canonical decimal digits only, see domain/whole-number. */
 export function numberPathParam(range: WholeNumberRange = {}) {
@@ -64,10 +69,7 @@ export const ProfileInput = z
     lastName: line(255).nullable().optional(),
     timeZone: timeZone.nullable().optional(),
     attributes: z
-      .record(
-        z.string().regex(attributeKeyPattern, 'attribute names use letters, digits, _ and - (64 at most)'),
-        z.union([attributeValue, z.array(attributeValue).max(100)]),
-      )
+      .record(attributeName, z.union([attributeValue, z.array(attributeValue).max(100)]))
       .optional(),
     subscribed: z.boolean().optional(),
   })
@@ -99,37 +101,9 @@ export const Profile = z
   })
   .openapi('Profile')
 
-const filterValue = z.union([z.string().max(1000), z.number(), z.boolean()])
-export const Audience = z
-  .strictObject({
-    all: z.boolean().optional(),
-    profileIds: z.array(z.number().int().positive()).max(1_000_000).optional(),
-    filter: z
-      .array(
-        z.strictObject({
-          field: z.string().max(80),
-          op: z.enum(filterOperators),
-          value: z.union([filterValue, z.array(filterValue).max(1000)]).optional(),
-        }),
-      )
-      .max(50)
-      .optional(),
-  })
-  .openapi('Audience')
+export const Audience = audience.openapi('Audience')
 
-const content = {
-  label: line(255).min(1),
-  subject: line(998).min(1),
-  html: body.nullable().optional(),
-  text: body.nullable().optional(),
-  fromName: line(255).nullable().optional(),
-  fromEmail: z.email().max(320).nullable().optional(),
-  audience: Audience,
-  tracking: z.boolean().optional(),
-  guarantee: z.enum(deliveryGuarantees).optional(),
-  targetLimit: z.number().int().positive().nullable().optional(),
-  timeZone: timeZone.nullable().optional(),
-}
+const content = { ...deliveryContent, audience: Audience }
 
 export const DeliveryCreate = z
   .strictObject({
@@ -140,29 +114,15 @@ export const DeliveryCreate = z
   })
   .openapi('DeliveryCreate')
 
-export const DeliveryPatch = z
-  .strictObject({
-    label: content.label.optional(),
-    subject: content.subject.optional(),
-    html: content.html,
-    text: content.text,
-    fromName: content.fromName,
-    fromEmail: content.fromEmail,
-    audience: Audience.optional(),
-    tracking: content.tracking,
-    guarantee: content.guarantee,
-    targetLimit: content.targetLimit,
-    timeZone: content.timeZone,
-  })
+export const DeliveryPatch = deliveryChanges
+  .extend({ audience: Audience.optional() })
   .openapi('DeliveryPatch')
 
 export const ScheduleInput = z
   .strictObject({ contactDate: z.string().max(64).nullable(), timeZone: timeZone.nullable().optional() })
   .openapi('Schedule')
-export const RejectInput = z.strictObject({ reason: line(1000).min(1) }).openapi('Reject')
-export const ConfirmInput = z
-  .strictObject({ expectedMessages: z.number().int().min(0).optional() })
-  .openapi('Confirm')
+export const RejectInput = z.strictObject(rejection).openapi('Reject')
+export const ConfirmInput = z.strictObject(confirmation).openapi('Confirm')
 export const NoInput = z.strictObject({})
 
 export const DeliveryQuery = PageQuery.extend({
@@ -216,7 +176,7 @@ export const SendingLogQuery = PageQuery.extend({
 export const ExclusionLogQuery = PageQuery.extend({ reason: z.enum(exclusionReasons).optional() })
 
 export const UserCreate = z
-  .strictObject({ name: line(255).min(1), roles: z.array(z.enum(roles)).min(1).max(roles.length) })
+  .strictObject({ name: userName, roles: z.array(z.enum(roles)).min(1).max(roles.length) })
   .openapi('UserCreate')
 export const TokenCreate = z.strictObject({ label: line(255).min(1).default('api') }).openapi('TokenCreate')
 

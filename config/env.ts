@@ -1,4 +1,5 @@
 import crypto from 'node:crypto'
+import net from 'node:net'
 import ms from 'ms'
 import { defaultDeliverySettings, type DeliverySettings } from '../domain/settings'
 import type { DeliveryGuarantee } from '../domain/sending'
@@ -14,15 +15,25 @@ export interface HeraldConfig {
     /** Put before every workflow id, for Herald installations that share a namespace. */
     workflowIdPrefix: string
     /** TLS for a managed Temporal: on when an API key or a client certificate is given. */
-    tls: { enabled: boolean; serverName?: string; clientCertPath?: string; clientKeyPath?: string }
+    tls: {
+      enabled: boolean
+      serverName?: string
+      clientCertPath?: string
+      clientKeyPath?: string
+      /** The CA of a self-hosted Temporal's frontend certificate (mTLS); the system's CAs otherwise. */
+      serverCaPath?: string
+    }
     apiKey?: string
     uiUrl: string
     /** How long a read waits for Temporal to describe a schedule before it shows the state last recorded. */
     readTimeoutMs: number
   }
   smtp: { url: string; poolSize: number; from: string; messageIdDomain: string }
-  /** `requestTimeoutMs`: a request still unanswered after this gets 504 (the API's Temporal commands give up at 20 s). */
-  api: { host: string; port: number; publicUrl: string; requestTimeoutMs: number }
+  /**
+   * `requestTimeoutMs`: a request still unanswered after this gets 504 (the API's Temporal commands give up at 20 s).
+   * `trustProxy`: addresses and subnets (CIDR) of the reverse proxies whose `X-Forwarded-Proto` Herald believes.
+   */
+  api: { host: string; port: number; publicUrl: string; requestTimeoutMs: number; trustProxy: string[] }
   /**
    * Dashboard sessions: signed cookies. Without a secret each process makes its own, so logins end at
    * a restart and do not carry over between API replicas; set one for those.
@@ -32,6 +43,11 @@ export interface HeraldConfig {
   rateLimitPerSecond: number
   /** Approval must come from someone other than the delivery's creator. */
   approverMustDiffer: boolean
+  /**
+   * `always`: every delivery waits for approval. `optional`: a creator who holds the approve role may
+   * create one that does not (`requireApproval: false`).
+   */
+  approval: ApprovalPolicy
   /** For deliveries that do not choose: resend in-doubt messages, or leave them unsent. */
   defaultGuarantee: DeliveryGuarantee
   delivery: DeliverySettings
@@ -49,6 +65,9 @@ export interface HeraldConfig {
 }
 
 type Env = Record<string, string | undefined>
+
+export const approvalPolicies = ['always', 'optional'] as const
+export type ApprovalPolicy = (typeof approvalPolicies)[number]
 
 function duration(env: Env, name: string, fallback: number): number {
   const raw = env[name]
@@ -104,6 +123,30 @@ function url(env: Env, name: string, fallback: string, schemes: RegExp): string 
   return raw
 }
 
+/** `HERALD_TRUST_PROXY`: IP addresses and CIDR subnets, comma separated; empty trusts no proxy. */
+function proxies(env: Env, name: string): string[] {
+  const list = (env[name] ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+  for (const entry of list) {
+    const [address, bits, extra] = entry.split('/')
+    const family = net.isIP(address)
+    const maxBits = family === 6 ? 128 : 32
+    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits)
+    if (!family || !validBits || extra !== undefined)
+      throw new Error(`${name} takes IP addresses and CIDR subnets, comma separated (got '${entry}')`)
+  }
+  return list
+}
+
+function approvalPolicy(env: Env, name: string): ApprovalPolicy {
+  const raw = env[name] || 'always'
+  if (!(approvalPolicies as readonly string[]).includes(raw))
+    throw new Error(`${name} must be always or optional (got '${raw}')`)
+  return raw as ApprovalPolicy
+}
+
 /** API and workers sign and check tracking links with one shared secret: without it they refuse to start. */
 export function requireTrackingSecret(config: Pick<HeraldConfig, 'trackingSecret'>): string {
   const secret = config.trackingSecret
@@ -133,10 +176,11 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       taskQueue: env.TEMPORAL_TASK_QUEUE ?? 'herald',
       workflowIdPrefix: env.HERALD_WORKFLOW_ID_PREFIX ?? '',
       tls: {
-        enabled: flag(env, 'TEMPORAL_TLS', Boolean(apiKey || clientCertPath)),
+        enabled: flag(env, 'TEMPORAL_TLS', Boolean(apiKey || clientCertPath || env.TEMPORAL_TLS_CA)),
         serverName: env.TEMPORAL_TLS_SERVER_NAME || undefined,
         clientCertPath,
         clientKeyPath: env.TEMPORAL_TLS_KEY || undefined,
+        serverCaPath: env.TEMPORAL_TLS_CA || undefined,
       },
       apiKey,
       uiUrl: env.TEMPORAL_UI_URL ?? 'http://localhost:8233',
@@ -153,6 +197,7 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       port,
       publicUrl: env.HERALD_PUBLIC_URL ?? `http://localhost:${port}`,
       requestTimeoutMs: duration(env, 'HERALD_REQUEST_TIMEOUT', 30_000),
+      trustProxy: proxies(env, 'HERALD_TRUST_PROXY'),
     },
     dashboard: {
       sessionSecret,
@@ -160,6 +205,7 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
     },
     rateLimitPerSecond: integer(env, 'HERALD_RATE_LIMIT', 0),
     approverMustDiffer: flag(env, 'HERALD_APPROVER_MUST_DIFFER', false),
+    approval: approvalPolicy(env, 'HERALD_APPROVAL'),
     defaultGuarantee: guarantee,
     delivery: {
       batchSize: integer(env, 'HERALD_BATCH_SIZE', defaultDeliverySettings.batchSize, 1),

@@ -13,6 +13,7 @@ export function temporalConnectionOptions(config: HeraldConfig['temporal']) {
     tls: tls.enabled
       ? {
           serverNameOverride: tls.serverName,
+          serverRootCACertificate: tls.serverCaPath ? fs.readFileSync(tls.serverCaPath) : undefined,
           clientCertPair:
             tls.clientCertPath && tls.clientKeyPath
               ? { crt: fs.readFileSync(tls.clientCertPath), key: fs.readFileSync(tls.clientKeyPath) }

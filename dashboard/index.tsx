@@ -31,11 +31,14 @@ import {
 import {
   csrfToken,
   endSession,
+  httpsDetector,
   isValidCsrfToken,
+  loginFormToken,
   readSession,
   setFlash,
   startSession,
   takeFlash,
+  takeLoginFormToken,
   type Session,
 } from './session'
 import { Layout, query, type PageContext } from './views/layout'
@@ -72,6 +75,37 @@ export const dashboardPaths = [
   '/assets/*',
 ]
 
+/**
+ * The pages a login may lead back to (`next`): any other path, and any other host however it is spelt,
+ * leads to `/`.
+ */
+const pagesToReturnTo = [
+  /^\/$/,
+  /^\/deliveries\/\d+$/,
+  /^\/recurring-deliveries$/,
+  /^\/recurring-deliveries\/\d+$/,
+  /^\/mailbox$/,
+  /^\/mailbox\/\d+$/,
+]
+const nowhere = 'http://dashboard.invalid'
+
+/**
+ * Where to go after logging in. Checked after normalising `next` as a browser would (it drops tabs and
+ * newlines, reads `\` as `/`, resolves dots), and rebuilt from the normalised URL: only one of the
+ * dashboard's own pages, on this host, with its query.
+ */
+export function safeNext(next: unknown): string {
+  if (typeof next !== 'string' || !next.startsWith('/') || next.length > 2000) return '/'
+  let url: URL
+  try {
+    url = new URL(next, nowhere)
+  } catch {
+    return '/'
+  }
+  if (url.origin !== nowhere || !pagesToReturnTo.some((page) => page.test(url.pathname))) return '/'
+  return url.pathname + url.search
+}
+
 type DashboardEnv = { Variables: { user: AuthUser; session: Session; csrf: string } }
 type DashboardContext = Context<DashboardEnv>
 
@@ -99,8 +133,8 @@ export function dashboardRoutes(deps: DashboardDeps) {
   const app = new Hono<DashboardEnv>()
   const { sessionSecret, sessionTtlMs: ttlMs } = deps.config.dashboard
   const publicOrigin = new URL(deps.config.api.publicUrl).origin
-  const isSecure = (c: Context) =>
-    publicOrigin.startsWith('https:') || new URL(c.req.url).protocol === 'https:'
+  const isSecure = httpsDetector(deps.config.api.publicUrl, deps.config.api.trustProxy)
+  const sessionOptions = (c: Context) => ({ secret: sessionSecret, ttlMs, secure: isSecure(c) })
   let features: ApiFeatures | null = null
   const api = () => (features ??= new ApiFeatures(deps.openApiDocument() as never))
   const callAs = (c: DashboardContext): ApiCall => apiAs(deps.api, c.get('user'))
@@ -164,33 +198,43 @@ export function dashboardRoutes(deps: DashboardDeps) {
 
   // ── Login ────────────────────────────────────────────────────────────────────────────────────
 
-  const safeNext = (next: unknown) =>
-    typeof next === 'string' && /^\/(?![/\\])/.test(next) && !next.startsWith('/login') ? next : '/'
+  const loginPage = async (
+    c: DashboardContext,
+    next: string,
+    error: string | null,
+    status: 200 | 401 | 403 = 200,
+  ) => {
+    const token = await loginFormToken(c, sessionOptions(c), c.req.method === 'POST')
+    return c.html(<LoginPage page={pageContext(c)} next={next} csrf={token} error={error} />, status)
+  }
 
   app.get('/login', async (c) => {
     const next = safeNext(c.req.query('next'))
-    const session = await readSession(c, sessionSecret)
+    const session = await readSession(c, deps.db, sessionSecret)
     if (session && (await userForTokenId(deps.db, session.tokenId))) return c.redirect(next, 303)
-    return c.html(<LoginPage page={pageContext(c)} next={next} error={null} />)
+    return loginPage(c, next, null)
   })
 
   app.post('/login', async (c) => {
     const form = await readForm(c)
     const next = safeNext(form.next)
+    // Before the token is even looked at: a form that did not come from this browser's login page.
+    if (!(await takeLoginFormToken(c, sessionSecret, form._csrf, isSecure(c)))) {
+      const error =
+        'This login form has expired or did not come from the login page; reload the page and log in again.'
+      return loginPage(c, next, error, 403)
+    }
     const token = typeof form.token === 'string' ? form.token.trim() : ''
     const user = token ? await userForToken(deps.db, token) : null
-    if (!user) {
-      const error = 'This API token is unknown or revoked.'
-      return c.html(<LoginPage page={pageContext(c)} next={next} error={error} />, 401)
-    }
-    await startSession(c, user.tokenId, { secret: sessionSecret, ttlMs, secure: isSecure(c) })
+    if (!user) return loginPage(c, next, 'This API token is unknown or revoked.', 401)
+    await startSession(c, deps.db, user.tokenId, sessionOptions(c))
     return c.redirect(next, 303)
   })
 
   // ── Everything else needs a session; every form carries its CSRF token ─────────────────────
 
   app.use('*', async (c, next) => {
-    const session = await readSession(c, sessionSecret)
+    const session = await readSession(c, deps.db, sessionSecret)
     const user = session && (await userForTokenId(deps.db, session.tokenId))
     if (!session || !user) {
       if (c.req.method !== 'GET' || c.req.path.endsWith('/live')) {
@@ -213,8 +257,8 @@ export function dashboardRoutes(deps: DashboardDeps) {
     await next()
   })
 
-  app.post('/logout', (c) => {
-    endSession(c, isSecure(c))
+  app.post('/logout', async (c) => {
+    await endSession(c, deps.db, c.get('session'), isSecure(c))
     return c.redirect('/login', 303)
   })
 

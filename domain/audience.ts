@@ -38,9 +38,13 @@ export function attributeKey(field: string): string | undefined {
   return field.startsWith('attributes.') ? field.slice('attributes.'.length) : undefined
 }
 
+/**
+ * A profile column or `attributes.<key>`. An own-property check: `in` would also accept the names every
+ * object inherits (`constructor`, `toString`, `__proto__`), which are no column.
+ */
 export function isFilterField(field: string): boolean {
   const key = attributeKey(field)
-  return key !== undefined ? attributeKeyPattern.test(key) : field in profileColumns
+  return key !== undefined ? attributeKeyPattern.test(key) : Object.hasOwn(profileColumns, field)
 }
 
 /** Problems with an audience definition, each naming its field; empty when usable. */

@@ -32,7 +32,8 @@ export const commandAllowedIn: Record<DeliveryCommand, readonly DeliveryStatus[]
   approve: ['awaiting_approval'],
   reject: ['awaiting_approval'],
   confirm: ['ready'],
-  // Before the confirmation a new schedule needs a new preparation; once confirmed it moves the timer.
+  // Before the confirmation a new schedule needs a new preparation; once confirmed (start pending) it
+  // moves the date and takes the delivery back to "ready": confirmed again, for the new date.
   schedule: [...editable, 'start_pending'],
   pause: ['sending', 'retry_pending'],
   resume: ['paused'],

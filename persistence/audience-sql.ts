@@ -33,7 +33,11 @@ export function selectAudience(knex: Knex, dialect: Dialect, audience: Audience)
 
 function fieldSql(dialect: Dialect, field: string): [string, string[]] {
   const key = attributeKey(field)
-  if (key === undefined) return [`p.${profileColumns[field]}`, []]
+  if (key === undefined) {
+    // Checked before, at the API and the preparation; a name that is no column never becomes SQL.
+    if (!Object.hasOwn(profileColumns, field)) throw new Error(`unknown audience field '${field}'`)
+    return [`p.${profileColumns[field]}`, []]
+  }
   return dialect === 'postgresql'
     ? ['(p.attributes ->> ?)', [key]]
     : ['cast(json_extract(p.attributes, ?) as text)', [`$."${key}"`]]

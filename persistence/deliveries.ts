@@ -7,8 +7,8 @@ export interface DeliveryStatePatch {
   status?: IDelivery['status']
   approvedBy?: string
   approvedAt?: number
-  confirmedBy?: string
-  confirmedAt?: number
+  confirmedBy?: string | null
+  confirmedAt?: number | null
   rejectionReason?: string | null
   sendingStartedAt?: number
   finishedAt?: number

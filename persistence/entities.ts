@@ -81,6 +81,19 @@ export const ApiToken = defineEntity({
 })
 export type IApiToken = InferEntity<typeof ApiToken>
 
+/** A dashboard login: the cookie carries the session id, the database only its SHA-256 (see dashboard/session.ts). */
+export const DashboardSession = defineEntity({
+  name: 'DashboardSession',
+  tableName: 'dashboard_session',
+  properties: {
+    idHash: p.string().length(64).primary(),
+    token: () => p.manyToOne(ApiToken).deleteRule('cascade'),
+    createdAt: p.datetime(),
+    expiresAt: p.datetime().index(),
+  },
+})
+export type IDashboardSession = InferEntity<typeof DashboardSession>
+
 export const Delivery = defineEntity({
   name: 'Delivery',
   properties: {
@@ -243,6 +256,7 @@ export const entities = [
   AddressState,
   User,
   ApiToken,
+  DashboardSession,
   Delivery,
   SendingLog,
   ExclusionLog,

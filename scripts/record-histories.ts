@@ -56,6 +56,40 @@ const scenarios: Record<string, (h: Harness) => Promise<number | string[]>> = {
     h.sink.recipientRule = null
     return id
   },
+  /** Confirmed for a later date, moved to now by a prepare user: back to ready, confirmed again, sent. */
+  async 'confirmed-rescheduled-reconfirmed'(h) {
+    const later = new Date(Date.now() + 3600_000).toISOString()
+    const id = await readyDelivery(h, await importProfiles(h, 5), { contactDate: later })
+    await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start', body: { expectedMessages: 5 } })
+    await h.waitForStatus(id, 'start_pending')
+    await h.api('POST', `/api/deliveries/${id}/schedule`, { as: 'prepare', body: { contactDate: null } })
+    await h.waitForStatus(id, 'ready')
+    await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start', body: { expectedMessages: 5 } })
+    await h.waitForStatus(id, 'finished')
+    return id
+  },
+  /** An audience stored with a field that is no column: the preparation fails at once; fixed, it is sent. */
+  async 'preparation-input-failed-fixed'(h) {
+    const ids = await importProfiles(h, 3)
+    const created = await h.api('POST', '/api/deliveries', {
+      body: { label: 'Input', subject: 'S', text: 'T', audience: { profileIds: ids } },
+    })
+    const id = created.body.id
+    const audience = { filter: [{ field: 'constructor', op: 'eq', value: 'x' }] }
+    await h.db
+      .knex('delivery')
+      .where('id', id)
+      .update({ audience: JSON.stringify(audience) })
+    await h.api('POST', `/api/deliveries/${id}/prepare`)
+    await h.waitForStatus(id, 'preparation_failed')
+    await h.api('PATCH', `/api/deliveries/${id}`, { body: { audience: { profileIds: ids } } })
+    await h.api('POST', `/api/deliveries/${id}/prepare`)
+    await h.waitForStatus(id, 'awaiting_approval')
+    await h.api('POST', `/api/deliveries/${id}/approve`, { as: 'approve' })
+    await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start', body: { expectedMessages: 3 } })
+    await h.waitForStatus(id, 'finished')
+    return id
+  },
   /** Tracking on: an open and a click, Compute stats through the stats child, which continues as new. */
   async 'tracked-with-stats'(h) {
     const ids = await importProfiles(h, 12)

@@ -1,5 +1,6 @@
 import {
   ActivityCancellationType,
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -14,7 +15,7 @@ import {
   allHandlersFinished,
   workflowInfo,
 } from '@temporalio/workflow'
-import type { HeraldActivities, BatchResult } from '../activities'
+import type { HeraldActivities, BatchResult, PreparationResult } from '../activities'
 import {
   assertCanApply,
   canApply,
@@ -23,6 +24,7 @@ import {
   type DeliveryCommand,
   type DeliveryStatus,
 } from '../domain/delivery-states'
+import { commandPayloads, payloadProblem, preparationInputInvalid } from '../domain/delivery-input'
 import type { DeliverySettings } from '../domain/settings'
 import * as messages from './messages'
 import { startStatsChild } from './stats'
@@ -87,6 +89,15 @@ const { recordState } = proxyLocalActivities<HeraldActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', maximumInterval: '10s' },
 })
+
+/** A preparation that failed for good on the delivery's own data (see activities' failPreparation). */
+function isInputFailure(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === preparationInputInvalid
+  )
+}
 
 interface Command {
   kind: DeliveryCommand
@@ -211,8 +222,19 @@ class DeliveryLifecycle {
     setHandler(messages.state, () => this.view())
   }
 
-  /** Refuses, before anything enters history, a command the current state does not allow. */
+  /**
+   * Refuses, before anything enters history, a payload the API would refuse (it checks it with the same
+   * schema: an update sent straight to Temporal writes nothing the API could not) and a command the
+   * current state does not allow. Validators do not run on replay, so the schema may grow stricter.
+   */
   private validate(kind: DeliveryCommand, input: Actor & Record<string, unknown>): void {
+    const problem = payloadProblem(commandPayloads[kind], input)
+    if (problem)
+      throw ApplicationFailure.create({
+        type: messages.refusals.invalidInput,
+        message: problem,
+        nonRetryable: true,
+      })
     const refusal = this.refusal(kind, input)
     if (refusal)
       throw ApplicationFailure.create({ type: refusal.type, message: refusal.message, nonRetryable: true })
@@ -309,18 +331,36 @@ class DeliveryLifecycle {
   private async reschedule(contactDate: number | null, timeZone: string | null | undefined): Promise<void> {
     await saveSchedule(this.input.deliveryId, contactDate, timeZone)
     this.s.contactDate = contactDate
-    // Once confirmed, a new date only moves the timer; before, the preparation must be done again.
-    if (this.s.status !== 'start_pending' && this.s.status !== 'draft') await this.enter('draft')
+    if (this.s.status === 'start_pending') return this.unconfirm()
+    // Before the confirmation a new date means preparing again.
+    if (this.s.status !== 'draft') await this.enter('draft')
     else this.describe()
+  }
+
+  /**
+   * A confirmed delivery whose date moves is confirmed again: the confirmation was for that date, and
+   * the prepare role may move dates but not start sends. Histories from before kept it confirmed.
+   */
+  private async unconfirm(): Promise<void> {
+    if (!patched('reconfirm-after-reschedule')) return this.describe()
+    await this.enter('ready', { confirmedBy: null, confirmedAt: null })
   }
 
   // ── Preparation ──────────────────────────────────────────────────────────────────────────────
 
   private async prepare(): Promise<void> {
-    const prepared = await prepareDelivery.executeWithOptions(
-      { summary: 'Compute the target, exclusions and sending logs', startToCloseTimeout: '30 minutes' },
-      [{ deliveryId: this.input.deliveryId, batchSize: this.input.settings.batchSize }],
-    )
+    let prepared: PreparationResult
+    try {
+      prepared = await prepareDelivery.executeWithOptions(
+        { summary: 'Compute the target, exclusions and sending logs', startToCloseTimeout: '30 minutes' },
+        [{ deliveryId: this.input.deliveryId, batchSize: this.input.settings.batchSize }],
+      )
+    } catch (err) {
+      // The delivery's own data cannot be prepared (the activity wrote why in the report): fixed by an
+      // edit, then a new preparation. Histories from before failed the workflow instead.
+      if (!isInputFailure(err) || !patched('preparation-input-failure')) throw err
+      prepared = { toDeliver: 0, batches: 0, critical: true }
+    }
     this.s.messagesToDeliver = prepared.toDeliver
     this.s.batchCount = prepared.batches
     this.s.nextBatch = 0

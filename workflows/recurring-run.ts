@@ -18,6 +18,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
 } from '@temporalio/common'
 import type { HeraldActivities, PreparedRun } from '../activities'
+import { payloadProblem, runConfirmationPayload } from '../domain/delivery-input'
 import type { DeliveryStatus } from '../domain/delivery-states'
 import { runStatusLabels, type RunStatus } from '../domain/recurring-runs'
 import type { DeliverySettings } from '../domain/settings'
@@ -205,9 +206,9 @@ class RecurringRun {
     const refuse = (type: string, message: string) => {
       throw ApplicationFailure.create({ type, message, nonRetryable: true })
     }
-    if (typeof command?.by !== 'string' || !command.by) {
-      refuse(refusals.invalidInput, 'every command names the user who gives it (by)')
-    }
+    // The API's own schema: a confirmation sent straight to Temporal is held to the same rules.
+    const problem = payloadProblem(runConfirmationPayload, command)
+    if (problem) refuse(refusals.invalidInput, problem)
     if (this.s.superseded) refuse(refusals.illegalTransition, 'the next run is due: this run has expired')
     if (this.s.status !== 'waiting_for_confirmation' || this.confirmation) {
       refuse(

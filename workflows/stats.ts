@@ -74,7 +74,17 @@ class DeliveryStats {
   constructor(private readonly input: StatsWorkflowInput) {
     this.figures = input.figures ?? null
     setHandler(messages.stats, () => this.figures)
-    setHandler(messages.computeStats, () => this.whenComputed())
+    setHandler(messages.computeStats, () => this.whenComputed(), {
+      // The API sends Compute stats without a payload; anything else was not sent by Herald.
+      validator: (...payload: unknown[]) => {
+        if (payload.length > 0)
+          throw ApplicationFailure.create({
+            type: messages.refusals.invalidInput,
+            message: 'payload: Compute stats takes none',
+            nonRetryable: true,
+          })
+      },
+    })
   }
 
   async run(): Promise<StatsFigures | null> {

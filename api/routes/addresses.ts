@@ -56,7 +56,7 @@ export function addressRoutes(ctx: ApiContext) {
   )
 
   app.openapi(
-    route('administer', 'report bounces', {
+    route('reportBounces', 'report bounces', {
       method: 'post',
       path: '/bounces',
       summary: 'Asynchronous bounces and spam complaints, by Message-ID or by address',

@@ -1,5 +1,5 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi'
-import type { Right } from '../../domain/roles'
+import { hasRight, missingRoleMessage, type Right } from '../../domain/roles'
 import { logicalStatus, statusLabels, isFinal, type DeliveryStatus } from '../../domain/delivery-states'
 import { audienceProblems } from '../../domain/audience'
 import { parseContactDate } from '../../domain/schedule'
@@ -11,8 +11,9 @@ import { deleteDeliveryRow } from '../../persistence/deliveries'
 import { liveKpis } from '../../persistence/stats'
 import * as messages from '../../workflows/messages'
 import { WorkflowNotFoundError } from '@temporalio/client'
-import type { AppEnv } from '../auth'
-import { badRequest, notFound } from '../errors'
+import type { AppEnv, AuthUser } from '../auth'
+import type { ApprovalPolicy } from '../../config/env'
+import { badRequest, forbidden, notFound } from '../errors'
 import * as s from '../schemas'
 import { errorReplies, guardedRoute as route, json, jsonBody, workflowErrors } from '../openapi'
 import type { ApiContext } from '../context'
@@ -34,6 +35,26 @@ export function contactDateFrom(
 function checkAudience(audience: Parameters<typeof audienceProblems>[0]): void {
   const [problem] = audienceProblems(audience)
   if (problem) throw badRequest(problem.field, problem.message)
+}
+
+/**
+ * Approval is skipped only where the installation allows it (HERALD_APPROVAL=optional) and by a creator
+ * who may approve: otherwise the author alone could prepare and send to everyone.
+ */
+function checkApprovalSkip(
+  requireApproval: boolean | undefined,
+  policy: ApprovalPolicy,
+  user: AuthUser,
+): void {
+  if (requireApproval !== false) return
+  if (policy === 'always') {
+    throw badRequest(
+      'requireApproval',
+      'this installation requires the approval of every delivery (HERALD_APPROVAL=always)',
+    )
+  }
+  if (!hasRight(user.roles, 'skipApproval'))
+    throw forbidden(missingRoleMessage('skipApproval', 'create a delivery that needs no approval'))
 }
 
 export function progressOf(delivery: IDelivery, counts: StatusCounts) {
@@ -124,6 +145,7 @@ export function deliveryRoutes(ctx: ApiContext) {
     async (c) => {
       const input = c.req.valid('json')
       checkAudience(input.audience)
+      checkApprovalSkip(input.requireApproval, ctx.config.approval, c.get('user'))
       const contactDate = contactDateFrom(input.contactDate, input.timeZone, 'contactDate')
       const em = db.em()
       const delivery = em.create(DeliveryEntity, {

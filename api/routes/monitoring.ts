@@ -62,7 +62,7 @@ export function monitoringRoutes(ctx: ApiContext, stats: StatsWorkflows, trackin
   )
 
   app.openapi(
-    route('read', 'compute stats', {
+    route('computeStats', 'compute stats', {
       method: 'post',
       path: '/deliveries/{id}/compute-stats',
       summary: 'Compute stats: recompute every KPI from the sending and tracking logs now',

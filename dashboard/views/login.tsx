@@ -1,6 +1,6 @@
 import { Layout, type PageContext } from './layout'
 
-export function LoginPage(props: { page: PageContext; next: string; error: string | null }) {
+export function LoginPage(props: { page: PageContext; next: string; csrf: string; error: string | null }) {
   return (
     <Layout title="Log in" page={props.page}>
       <section class="login" aria-labelledby="login-title">
@@ -13,6 +13,7 @@ export function LoginPage(props: { page: PageContext; next: string; error: strin
         )}
         <form method="post" action="/login">
           <input type="hidden" name="next" value={props.next} />
+          <input type="hidden" name="_csrf" value={props.csrf} />
           <label for="token">API token</label>
           <input
             id="token"

@@ -3,6 +3,7 @@ import { Migration20261126000000_foundation } from './Migration20261126000000_fo
 import { Migration20261127000000_tracking } from './Migration20261127000000_tracking'
 import { Migration20261127000000_recurring } from './Migration20261127000000_recurring'
 import { Migration20261127120000_sending_log_hot } from './Migration20261127120000_sending_log_hot'
+import { Migration20261201000000_dashboard_sessions } from './Migration20261201000000_dashboard_sessions'
 
 /** Every migration, in order. Listed explicitly so bundled and compiled builds find them. */
 export const migrations: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261127000000_tracking', class: Migration20261127000000_tracking },
   { name: 'Migration20261127000000_recurring', class: Migration20261127000000_recurring },
   { name: 'Migration20261127120000_sending_log_hot', class: Migration20261127120000_sending_log_hot },
+  { name: 'Migration20261201000000_dashboard_sessions', class: Migration20261201000000_dashboard_sessions },
 ]

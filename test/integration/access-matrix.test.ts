@@ -35,15 +35,18 @@ const specifiedRights: Record<string, Right> = {
   'post /api/recurring-deliveries/{id}/resume': 'runWorkflows',
   'post /api/recurring-deliveries/{id}/trigger': 'runWorkflows',
   'post /api/recurring-deliveries/{id}/stop': 'runWorkflows',
-  // admin: users, tokens, addresses and bounces
+  // admin: users, tokens, addresses
   'get /api/users': 'administer',
   'post /api/users': 'administer',
   'post /api/users/{id}/tokens': 'administer',
   'delete /api/tokens/{id}': 'administer',
   'get /api/addresses': 'administer',
   'post /api/addresses/{email}/release': 'administer',
-  'post /api/bounces': 'administer',
-  // everyone, viewer included: reading (Compute stats only recomputes figures from the logs)
+  // the bounce webhook's own role (and admin): asynchronous bounces and complaints, nothing else
+  'post /api/bounces': 'reportBounces',
+  // those who work on deliveries (prepare, approve, start): a full recount of the logs per call
+  'post /api/deliveries/{id}/compute-stats': 'computeStats',
+  // everyone but the bounce webhook, viewer included: reading
   'get /api/me': 'read',
   'get /api/profiles': 'read',
   'get /api/profiles/{id}': 'read',
@@ -53,7 +56,6 @@ const specifiedRights: Record<string, Right> = {
   'get /api/deliveries/{id}/sending-logs': 'read',
   'get /api/deliveries/{id}/exclusion-logs': 'read',
   'get /api/deliveries/{id}/kpis': 'read',
-  'post /api/deliveries/{id}/compute-stats': 'read',
   'get /api/deliveries/{id}/tracking-series': 'read',
   'get /api/deliveries/{id}/tracking-logs': 'read',
   'get /api/deliveries/{id}/tracked-urls': 'read',
@@ -219,6 +221,43 @@ describe('the access matrix', () => {
       ? 'allowed'
       : 'forbidden, naming the role'
   }
+
+  test('skipping approval (requireApproval: false) × each role and policy: only HERALD_APPROVAL=optional and a creator who may approve', async () => {
+    const approvingCreator = await createUser(h.db, 'approving-creator', ['prepare', 'approve'])
+    const callersOf: [string, string][] = [
+      ...roles.map((role): [string, string] => [role, tokens[role]]),
+      ['prepare+approve', (await issueToken(h.db, approvingCreator.id, 'test')).token],
+    ]
+    const body = { label: 'Skip', subject: 'S', text: 'T', audience: { all: true }, requireApproval: false }
+    const seen: string[] = []
+    for (const policy of ['always', 'optional'] as const) {
+      const policyApp = createApp({ db: h.db, temporal: h.client, config: { ...h.config, approval: policy } })
+      for (const [caller, token] of callersOf) {
+        const res = await policyApp.request('/api/deliveries', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+        const reply = (await res.json()) as { error?: { message: string; field?: string } }
+        const role = /"([^"]+)" role/.exec(reply.error?.message ?? '')?.[1]
+        seen.push(
+          `${policy} ${caller}: ${res.status}${reply.error?.field ? ` ${reply.error.field}` : ''}${role ? ` ${role}` : ''}`,
+        )
+      }
+    }
+    const refusedAlways = (caller: string) =>
+      ['prepare', 'start', 'prepare+approve'].includes(caller)
+        ? `always ${caller}: 400 requireApproval`
+        : `always ${caller}: 403 Prepare deliveries`
+    const underOptional = (caller: string) =>
+      caller === 'prepare+approve'
+        ? `optional ${caller}: 201`
+        : ['prepare', 'start'].includes(caller)
+          ? `optional ${caller}: 403 Approve deliveries`
+          : `optional ${caller}: 403 Prepare deliveries`
+    const names = callersOf.map(([caller]) => caller)
+    expect(seen).toEqual([...names.map(refusedAlways), ...names.map(underOptional)])
+  })
 
   test('tokens are stored hashed: no row of api_token holds a token, and no reply shows a token or its hash', async () => {
     const rows: Record<string, unknown>[] = await h.db.knex('api_token').select('*')

@@ -17,12 +17,19 @@ describe('dashboard sessions and forms', () => {
     expect(anonymous.status).toBe(303)
     expect(anonymous.location).toBe('/login?next=%2Fdeliveries%2F1%3Ftab%3Dsending')
 
-    const wrong = await b.post('/login', { token: 'hrld_not-a-token', next: '/' })
+    // The login form carries a token of its own (login CSRF, test/security/login-csrf.test.ts).
+    const loginToken = (page: { text: string }) => /name="_csrf" value="([^"]+)"/.exec(page.text)![1]
+    const login = await b.get('/login')
+    const wrong = await b.post('/login', { token: 'hrld_not-a-token', next: '/', _csrf: loginToken(login) })
     expect(wrong.status).toBe(401)
     expect(wrong.text).toContain('This API token is unknown or revoked.')
-    expect(b.jar.size).toBe(0)
+    expect(b.jar.has('herald_session')).toBe(false)
 
-    const res = await b.post('/login', { token: h.tokens.approve, next: '//evil.example/' })
+    const res = await b.post('/login', {
+      token: h.tokens.approve,
+      next: '//evil.example/',
+      _csrf: loginToken(wrong),
+    })
     expect(res.status).toBe(303)
     expect(res.location).toBe('/')
     const cookie = res.res.headers.getSetCookie().find((c) => c.startsWith('herald_session='))!
@@ -36,7 +43,8 @@ describe('dashboard sessions and forms', () => {
     expect(home.res.headers.get('content-security-policy')).toContain("script-src 'self'")
 
     const forged = browser()
-    forged.jar.set('herald_session', b.jar.get('herald_session')!.replace(/^\d+/, '1'))
+    const session = b.jar.get('herald_session')!
+    forged.jar.set('herald_session', (session.startsWith('A') ? 'B' : 'A') + session.slice(1))
     expect((await forged.get('/')).status).toBe(303)
   })
 

@@ -137,13 +137,20 @@ describe('hostile input', () => {
   }
 
   async function logIntoDashboard() {
+    // The login page first: its form carries a token tied to the login cookie it sets.
+    const loginPage = await fetch(`${origin}/login`)
+    const loginCookie = loginPage.headers.getSetCookie()[0].split(';')[0]
+    const loginToken = /name="_csrf" value="([^"]+)"/.exec(await loginPage.text())![1]
     const login = await fetch(`${origin}/login`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
-      body: new URLSearchParams({ token, next: '/' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin, cookie: loginCookie },
+      body: new URLSearchParams({ token, next: '/', _csrf: loginToken }).toString(),
       redirect: 'manual',
     })
-    session = login.headers.getSetCookie()[0].split(';')[0]
+    session = login.headers
+      .getSetCookie()
+      .find((cookie) => cookie.startsWith('herald_session='))!
+      .split(';')[0]
     const page = await (
       await fetch(`${origin}/deliveries/${ids.draft}`, { headers: { cookie: session } })
     ).text()

@@ -1,3 +1,4 @@
+import { createUser, issueToken } from '../../persistence/users'
 import {
   importProfiles,
   readyDelivery,
@@ -10,7 +11,7 @@ import {
 describe('a delivery from draft to finished', () => {
   let h: Harness
   beforeAll(async () => {
-    h = await startHarness()
+    h = await startHarness({ env: { HERALD_APPROVAL: 'optional' } })
   })
   afterAll(() => h?.close())
 
@@ -224,7 +225,11 @@ describe('a delivery from draft to finished', () => {
 
   test('a delivery without approval goes from prepared to ready; a finished one can be deleted', async () => {
     const ids = await importProfiles(h, 1)
+    // Skipping approval takes HERALD_APPROVAL=optional and a creator who may approve (README, "Security").
+    const approver = await createUser(h.db, 'approving-creator', ['prepare', 'approve'])
+    const token = (await issueToken(h.db, approver.id, 'test')).token
     const created = await h.api('POST', '/api/deliveries', {
+      token,
       body: {
         label: 'No approval',
         subject: 'S',
@@ -234,7 +239,7 @@ describe('a delivery from draft to finished', () => {
       },
     })
     const id = created.body.id
-    await h.api('POST', `/api/deliveries/${id}/prepare`)
+    await h.api('POST', `/api/deliveries/${id}/prepare`, { token })
     await h.waitForStatus(id, 'ready')
     await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start' })
     await h.waitForStatus(id, 'finished')

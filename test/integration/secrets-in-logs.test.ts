@@ -204,13 +204,18 @@ describe('secrets never appear in logs', () => {
     ).toBe(400)
 
     // People log in to the dashboard, with a good token and a bad one; a client calls with an unknown one.
-    const form = (token: string) =>
-      fetch(`${api}/login`, {
+    const form = async (token: string) => {
+      // The login page first: its form carries a token tied to the login cookie it sets.
+      const page = await fetch(`${api}/login`)
+      const cookie = page.headers.getSetCookie()[0].split(';')[0]
+      const loginToken = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]
+      return fetch(`${api}/login`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: api },
-        body: new URLSearchParams({ token, next: '/' }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: api, cookie },
+        body: new URLSearchParams({ token, next: '/', _csrf: loginToken }).toString(),
         redirect: 'manual',
       })
+    }
     expect((await form(secrets.otherApiToken)).status).toBe(303)
     expect((await form(secrets.unknownApiToken)).status).toBe(401)
     expect((await call('GET', '/api/deliveries', undefined, secrets.unknownApiToken)).status).toBe(401)

@@ -52,7 +52,7 @@ describe('the stats workflow', () => {
 
     // The tracking period is over: Compute stats reads the logs directly.
     await h.app.request((await trackingUrls(id, ids[1])).click)
-    const after = await h.api('POST', `/api/deliveries/${id}/compute-stats`, { as: 'viewer' })
+    const after = await h.api('POST', `/api/deliveries/${id}/compute-stats`, { as: 'approve' })
     expect(after.status).toBe(200)
     expect(after.body.kpis).toMatchObject({ opens: 2, clicks: 1, openRate: 50, clickRate: 25 })
   })
@@ -60,7 +60,7 @@ describe('the stats workflow', () => {
   test('Compute stats works before the send has ended, from the logs', async () => {
     const ids = await importProfiles(h, 2)
     const id = await readyDelivery(h, ids, { html: '<p>Hi</p>', tracking: true })
-    const computed = await h.api('POST', `/api/deliveries/${id}/compute-stats`, { as: 'viewer' })
+    const computed = await h.api('POST', `/api/deliveries/${id}/compute-stats`, { as: 'approve' })
     expect(computed.status).toBe(200)
     expect(computed.body.kpis).toMatchObject({ messagesToDeliver: 2, processed: 0, progress: 0, opens: 0 })
   })

@@ -31,8 +31,11 @@ export function dashboardClient(h: Harness, origin = 'http://localhost') {
     get: (path: string) => request('GET', path),
     post: (path: string, form: Record<string, string>, headers?: Record<string, string>) =>
       request('POST', path, form, headers),
-    async logIn(token: string) {
-      const res = await request('POST', '/login', { token, next: '/' })
+    /** Logs in as a person does: the login page first (its form carries a token of its own), then the form. */
+    async logIn(token: string, next = '/') {
+      const page = await request('GET', '/login')
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1]
+      const res = await request('POST', '/login', { token, next, ...(csrf ? { _csrf: csrf } : {}) })
       if (res.status !== 303) throw new Error(`log in: ${res.status}`)
       return res
     },

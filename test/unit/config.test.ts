@@ -40,4 +40,29 @@ describe('configuration from the environment', () => {
       tls: false,
     })
   })
+
+  test('HERALD_APPROVAL is always (the default) or optional; anything else stops the start', () => {
+    expect(loadConfig({}).approval).toBe('always')
+    expect(loadConfig({ HERALD_APPROVAL: 'optional' }).approval).toBe('optional')
+    expect(() => loadConfig({ HERALD_APPROVAL: 'never' })).toThrow(
+      'HERALD_APPROVAL must be always or optional',
+    )
+  })
+
+  test('HERALD_TRUST_PROXY takes addresses and CIDR subnets; none by default; a typo stops the start', () => {
+    expect(loadConfig({}).api.trustProxy).toEqual([])
+    expect(loadConfig({ HERALD_TRUST_PROXY: ' 10.0.0.0/8, 127.0.0.1,::1 ,fd00::/8' }).api.trustProxy).toEqual(
+      ['10.0.0.0/8', '127.0.0.1', '::1', 'fd00::/8'],
+    )
+    for (const wrong of ['true', '10.0.0.0/33', '10.0.0/8', 'proxy.example', '10.0.0.1/8/1', '::1/129'])
+      expect(() => loadConfig({ HERALD_TRUST_PROXY: wrong })).toThrow('HERALD_TRUST_PROXY takes IP addresses')
+  })
+
+  test('a self-hosted Temporal with mTLS: its CA turns TLS on and is given to the connection', () => {
+    const config = loadConfig({ TEMPORAL_TLS_CA: __filename })
+    expect(config.temporal.tls).toMatchObject({ enabled: true, serverCaPath: __filename })
+    const options = temporalConnectionOptions(config.temporal)
+    const tls = options.tls as { serverRootCACertificate?: Buffer }
+    expect(tls.serverRootCACertificate?.length).toBeGreaterThan(0)
+  })
 })

@@ -121,10 +121,12 @@ describe('the actions a user is offered', () => {
   })
 
   test('Compute stats appears once the API has the route, for a delivery that has started sending', () => {
-    const withStats = (action: DeliveryAction) => (action === 'compute-stats' ? 'read' : rightFor(action))
+    const withStats = (action: DeliveryAction) =>
+      action === 'compute-stats' ? 'computeStats' : rightFor(action)
     const finished = { status: 'finished' as const, sendingStartedAt: '2026-11-26T10:00:00.000Z' }
-    expect(names(availableActions(finished, ['viewer'], withStats))).toEqual(['compute-stats'])
-    expect(names(availableActions(finished, ['viewer'], rightFor))).toEqual([])
+    expect(names(availableActions(finished, ['approve'], withStats))).toEqual(['compute-stats'])
+    expect(names(availableActions(finished, ['viewer'], withStats))).toEqual([])
+    expect(names(availableActions(finished, ['approve'], rightFor))).toEqual([])
     expect(names(availableActions(ready, ['start'], withStats))).not.toContain('compute-stats')
   })
 })

@@ -155,16 +155,21 @@ const packageJson = JSON.parse(read('package.json')) as {
   devDependencies: Record<string, string>
 }
 
+/** Checks a compose file against the Compose specification's JSON schema; true when valid. */
+function validateCompose(file: unknown): boolean {
+  const { $schema: _, ...schema } = JSON.parse(read('test/fixtures/compose-spec.schema.json')) as Record<
+    string,
+    unknown
+  >
+  const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema)
+  const valid = validate(file)
+  expect(validate.errors ?? []).toEqual([])
+  return valid as boolean
+}
+
 describe('the production stack (docker-compose.yml and Dockerfile)', () => {
   test('the compose file is valid against the Compose specification', () => {
-    const { $schema: _, ...schema } = JSON.parse(read('test/fixtures/compose-spec.schema.json')) as Record<
-      string,
-      unknown
-    >
-    const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema)
-    const valid = validate(compose)
-    expect(validate.errors ?? []).toEqual([])
-    expect(valid).toBe(true)
+    expect(validateCompose(compose)).toBe(true)
     expect(Object.keys(services).sort()).toEqual(
       [
         'api',
@@ -253,14 +258,33 @@ describe('the production stack (docker-compose.yml and Dockerfile)', () => {
     expect(services.api.healthcheck!.test!.join(' ')).toContain(`http://127.0.0.1:${api.HERALD_PORT}/health`)
     expect(new URL(api.HERALD_PUBLIC_URL).port).toBe(api.HERALD_PORT)
     expect(api.TEMPORAL_ADDRESS).toBe('temporal:7233')
-    expect(services.temporal.ports).toEqual(['7233:7233'])
     expect(services.temporal.healthcheck!.test).toContain('7233')
     expect(environmentOf('temporal-ui').TEMPORAL_ADDRESS).toBe(api.TEMPORAL_ADDRESS)
-    const [uiHostPort] = services['temporal-ui'].ports![0].split(':')
-    expect(new URL(api.TEMPORAL_UI_URL).port).toBe(uiHostPort)
-    const smtp = new URL(api.SMTP_URL)
-    expect(smtp.hostname).toBe('mailpit')
-    expect(services.mailpit.ports).toEqual(expect.arrayContaining([`${smtp.port}:${smtp.port}`, '8025:8025']))
+    expect(new URL(api.SMTP_URL).hostname).toBe('mailpit')
+  })
+
+  test('only the api publishes a port: Temporal (whoever reaches it commands any workflow), its UI and Mailpit stay on the compose network', () => {
+    const published = Object.entries(services)
+      .filter(([, service]) => service.ports?.length)
+      .map(([name]) => name)
+    expect(published).toEqual(['api'])
+  })
+
+  test('the loopback override publishes the UI and Mailpit on 127.0.0.1 only, where the UI links point', () => {
+    const override = YAML.parse(read('deploy/compose.loopback-ui.yml')) as {
+      services: Record<string, Service>
+    }
+    expect(validateCompose(override)).toBe(true)
+    const ports = Object.fromEntries(Object.entries(override.services).map(([name, s]) => [name, s.ports]))
+    expect(ports).toEqual({ 'temporal-ui': ['127.0.0.1:8080:8080'], mailpit: ['127.0.0.1:8025:8025'] })
+    expect(new URL(environmentOf('api').TEMPORAL_UI_URL).port).toBe('8080')
+    const security = read('README.md').split('\n## Security')[1].split('\n## ')[0]
+    for (const words of [
+      'deploy/compose.loopback-ui.yml',
+      'ssh -N -L 8080:127.0.0.1:8080',
+      'TEMPORAL_TLS_REQUIRE_CLIENT_AUTH',
+    ])
+      expect({ words, documented: security.includes(words) }).toEqual({ words, documented: true })
   })
 
   test('every service has a health check, or says why it has none', () => {
