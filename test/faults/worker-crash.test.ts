@@ -36,7 +36,8 @@ describe.each([
       as: 'start',
       body: { expectedMessages: profiles },
     })
-    await h.sink.waitFor(() => receivedFor(h, id).size >= profiles * fraction, 120_000)
+    // Generous deadlines: a busy machine sends 10,000 messages slowly; only the outcome is asserted.
+    await h.sink.waitFor(() => receivedFor(h, id).size >= profiles * fraction, 360_000)
     await worker.kill('SIGKILL')
     const atKill = receivedFor(h, id).size
     worker = startWorkerProcess(workerEnv(h))
@@ -78,5 +79,5 @@ describe.each([
       .whereNot('status', 'sent')
       .count('* as n')
     expect(Number(unfinished[0].n)).toBe(0)
-  })
+  }, 900_000)
 })
