@@ -26,7 +26,7 @@ describe('the SMTP relay refuses connections for 30 s in the middle of a send', 
       as: 'start',
       body: { expectedMessages: profiles },
     })
-    await h.sink.waitFor(() => receivedFor(h, id).size >= profiles / 3, 60_000)
+    await h.sink.waitFor(() => receivedFor(h, id).size >= profiles / 3, 180_000)
     const outage = h.sink.refuseConnectionsFor(30_000)
     const atOutage = receivedFor(h, id).size
 

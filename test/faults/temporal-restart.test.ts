@@ -48,7 +48,7 @@ describe('a Temporal server restart', () => {
       as: 'start',
       body: { expectedMessages: profiles },
     })
-    await h.sink.waitFor(() => receivedFor(h, sending).size >= 600, 60_000)
+    await h.sink.waitFor(() => receivedFor(h, sending).size >= 600, 180_000)
 
     await server.stop()
     // Down for three seconds (the scenario; nothing is asserted about that time): the worker's
