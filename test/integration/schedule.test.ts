@@ -53,16 +53,22 @@ describe('scheduling a delivery', () => {
     expect(receivedFor(h, id).size).toBe(5)
   })
 
-  test('rescheduling while waiting moves the timer without a new preparation', async () => {
+  test('rescheduling while waiting needs no new preparation, only a new confirmation for the new date', async () => {
     const id = await readyDelivery(h, profileIds, {
       contactDate: new Date(Date.now() + 3600_000).toISOString(),
     })
     await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start' })
+    const contactDate = new Date(Date.now() + 2000)
     const moved = await h.api('POST', `/api/deliveries/${id}/schedule`, {
-      body: { contactDate: new Date(Date.now() + 2000).toISOString() },
+      body: { contactDate: contactDate.toISOString() },
     })
     expect(moved.status).toBe(200)
-    expect(moved.body.status).toBe('start_pending')
+    expect(moved.body).toMatchObject({ status: 'ready', messagesToDeliver: 5 })
+    const confirmed = await h.api('POST', `/api/deliveries/${id}/confirm`, {
+      as: 'start',
+      body: { expectedMessages: 5 },
+    })
+    expect(['start_pending', 'sending']).toContain(confirmed.body.status)
     await h.waitForStatus(id, 'finished')
     expect(receivedFor(h, id).size).toBe(5)
   })
