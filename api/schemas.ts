@@ -11,9 +11,14 @@ import { maxId, wholeNumber, type WholeNumberRange } from '../domain/whole-numbe
 
 // eslint-disable-next-line no-control-regex
 const noControl = /^[^\u0000-\u001f\u007f]*$/
-const line = (max: number) =>
-  z.string().max(max).regex(noControl, 'must be a single line without control characters')
-const body = z.string().max(1_000_000)
+const line = (max: number, tooLong?: string) =>
+  z.string().max(max, tooLong).regex(noControl, 'must be a single line without control characters')
+/**
+ * A template's size limit: a delivery's subject, HTML and text are parsed and kept in memory while it is
+ * sent (about 11 times their size at most; see domain/personalisation's bounded cache).
+ */
+const templateLimit = 1_000_000
+const body = z.string().max(templateLimit, 'must be at most 1,000,000 characters (a template’s limit)')
 const timeZone = z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')
 
 /** A path parameter naming a number (an id): canonical decimal digits only, see domain/whole-number. */
@@ -119,7 +124,7 @@ export const Audience = z
 
 const content = {
   label: line(255).min(1),
-  subject: line(998).min(1),
+  subject: line(998, 'must be at most 998 characters (a header line’s limit)').min(1),
   html: body.nullable().optional(),
   text: body.nullable().optional(),
   fromName: line(255).nullable().optional(),
