@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import Mustache from 'mustache'
+import { parseTemplate } from './template-parse'
 
 /**
  * Personalisation fields (`{{firstName}}`, `{{attributes.plan}}`) rendered with Mustache.
@@ -32,24 +33,25 @@ export const templateCacheLimits = { entries: 16, characters: 2_100_000 } as con
 const parsedTemplates = new LRUCache<string, Mustache.TemplateSpans>({
   max: templateCacheLimits.entries,
   maxSize: templateCacheLimits.characters,
-  sizeCalculation: (_, key) => Math.max(key.length, 1),
+  sizeCalculation: (_, source) => Math.max(source.length, 1),
 })
-// Every parse goes through Mustache's cache hook, whoever calls it.
-Mustache.templateCache = {
-  get: (key) => parsedTemplates.get(key) as unknown as string | undefined,
-  set: (key, tokens) => void parsedTemplates.set(key, tokens as unknown as Mustache.TemplateSpans),
-  clear: () => parsedTemplates.clear(),
-}
 
 /** How many parsed templates are kept, and their characters: never more than `templateCacheLimits`. */
 export function templateCacheUse(): { entries: number; characters: number } {
   return { entries: parsedTemplates.size, characters: parsedTemplates.calculatedSize }
 }
 
+/** Whether this template is kept parsed. */
+export function isTemplateCached(source: string): boolean {
+  return parsedTemplates.has(source)
+}
+
 const profileFields = ['email', 'firstName', 'lastName', 'timeZone']
 
 export function compileTemplate(source: string): Template {
-  return { source, tokens: Mustache.parse(source) }
+  let tokens = parsedTemplates.get(source)
+  if (!tokens) parsedTemplates.set(source, (tokens = parseTemplate(source)))
+  return { source, tokens }
 }
 
 /** Every field name a template refers to, sections included. */
