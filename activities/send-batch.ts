@@ -4,7 +4,7 @@ import type { Database } from '../persistence/database'
 import { loadBatch, SendingLogWriter, type Recipient, type SendResult } from '../persistence/sending-logs'
 import { classifySmtpError, type DeliveryGuarantee, type SmtpErrorLike } from '../domain/sending'
 import type { SendMailOptions } from 'nodemailer'
-import { composeMessage, type MessageContent } from '../mail/compose'
+import { compileContent, composeMessage, type MessageContent } from '../mail/compose'
 import type { Mailer } from '../mail/transport'
 import type { SendRateLimiter } from '../mail/rate-limiter'
 import { setSendError } from '../persistence/deliveries'
@@ -87,6 +87,8 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
   const { workflowExecution, activityId, attempt } = ctx.info
   const claimToken = `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}#${attempt}`
   const content = await loadContent(deps, input.deliveryId)
+  // Parsed once for the whole batch: each message only renders.
+  const templates = compileContent(content)
   const recipients = await loadBatch(deps.db, input.deliveryId, input.batchNo, deps.clock())
   const writer = new SendingLogWriter(deps.db, claimToken, deps.clock)
   const result: BatchResult = {
@@ -132,7 +134,7 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
     let outcome
     try {
       const info = await deps.mailer.transporter.sendMail({
-        ...composeMessage(content, recipient, deps.messageIdDomain),
+        ...composeMessage(templates, recipient, deps.messageIdDomain),
         deliveryGate: claim,
       } as SendMailOptions)
       outcome = { kind: 'accepted' as const, response: String(info.response ?? '') }

@@ -113,10 +113,16 @@ export function createApp(deps: AppDeps) {
     withoutBody(c) ? next() : isApiPath(c.req.path) ? apiBodies(c, next) : formBodies(c, next),
   )
 
-  // Not counting itself.
-  app.get('/health', (c) => c.json({ ok: true, requestsInProgress: requestsInProgress - 1 }))
   const trackingSecret = requireTrackingSecret(deps.config)
-  const trackingWriter = new TrackingWriter(deps.db)
+  const trackingWriter = new TrackingWriter(deps.db, deps.config.trackingBuffer)
+  // Not counting itself. Tracking hits waiting for the database, and those refused since the start.
+  app.get('/health', (c) =>
+    c.json({
+      ok: true,
+      requestsInProgress: requestsInProgress - 1,
+      trackingHits: { held: trackingWriter.held, refused: trackingWriter.refused },
+    }),
+  )
   // Tracking links carry a signature, not an API token.
   app.route(
     '/t',
@@ -126,6 +132,7 @@ export function createApp(deps: AppDeps) {
       publicUrl: deps.config.api.publicUrl,
       quarantine: deps.config.quarantine,
       writer: trackingWriter,
+      sessionSecret: deps.config.dashboard.sessionSecret,
     }),
   )
   // A path under /t that is no tracking link (no token, a dot segment) is a missing link, not a page.

@@ -53,6 +53,8 @@ export interface HeraldConfig {
   delivery: DeliverySettings
   /** Signs tracking links; API and workers must share it. Required outside the embedded default. */
   trackingSecret: string | null
+  /** Tracking hits the API holds in memory while the database is down; beyond that a hit gets 503. */
+  trackingBuffer: number
   quarantine: QuarantineRules
   alerts: {
     /** A delivery whose bounces exceed this share of processed messages raises an alert. */
@@ -147,14 +149,72 @@ function approvalPolicy(env: Env, name: string): ApprovalPolicy {
   return raw as ApprovalPolicy
 }
 
+/**
+ * Values of HERALD_TRACKING_SECRET that have been written in Herald's own files (the compose file, the
+ * README, tests): public, so they sign nothing.
+ */
+export const knownDemoTrackingSecrets: readonly string[] = [
+  'compose-demo-tracking-secret-change-me',
+  'unit-test-tracking-secret',
+  'a-test-secret-of-enough-length',
+]
+
+/** A tracking secret has at least this many characters and this estimated entropy. */
+export const trackingSecretRule = { minLength: 32, minEntropyBits: 128 } as const
+
+/**
+ * An estimate of a secret's entropy: the Shannon entropy of its characters (bits per character, from how
+ * often each occurs) times its length, a repeat of three or more earlier characters counting as one
+ * (an LZ77 parse). It catches repeated characters, repeated patterns and small alphabets, not words or
+ * runs like "abcdef" — which is why the README says to generate the secret.
+ */
+export function estimatedEntropyBits(secret: string): number {
+  const chars = [...secret].slice(0, 1024)
+  const counts = new Map<string, number>()
+  for (const ch of chars) counts.set(ch, (counts.get(ch) ?? 0) + 1)
+  let bitsPerCharacter = 0
+  for (const n of counts.values()) bitsPerCharacter -= (n / chars.length) * Math.log2(n / chars.length)
+  let symbols = 0
+  for (let i = 0; i < chars.length; symbols++) i += Math.max(longestEarlierMatch(chars, i), 1)
+  return symbols * bitsPerCharacter
+}
+
+/** The length of the longest repeat (three characters or more) at `i` of characters seen before it. */
+function longestEarlierMatch(chars: string[], i: number): number {
+  let longest = 0
+  for (let j = 0; j < i; j++) {
+    let n = 0
+    while (i + n < chars.length && chars[j + n] === chars[i + n]) n++
+    longest = Math.max(longest, n)
+  }
+  return longest >= 3 ? longest : 0
+}
+
+const trackingSecretAdvice =
+  `at least ${trackingSecretRule.minLength} random characters with an estimated entropy of ` +
+  `${trackingSecretRule.minEntropyBits} bits or more (length × the Shannon entropy of its characters), ` +
+  'e.g. the output of `openssl rand -base64 32`, the same for the API and every worker'
+
+/** Why this tracking secret must not sign links, or null when it may. Never says the secret itself. */
+export function trackingSecretProblem(secret: string): string | null {
+  if (knownDemoTrackingSecrets.includes(secret.trim())) return 'a demo value published in Herald’s files'
+  const length = [...secret].length
+  if (length < trackingSecretRule.minLength) return `too short (${length} characters)`
+  const bits = Math.floor(estimatedEntropyBits(secret))
+  if (bits < trackingSecretRule.minEntropyBits) return `too predictable (an estimated ${bits} bits)`
+  return null
+}
+
+function checkedTrackingSecret(secret: string): string {
+  const problem = trackingSecretProblem(secret)
+  if (problem) throw new Error(`HERALD_TRACKING_SECRET is ${problem}: set ${trackingSecretAdvice}`)
+  return secret
+}
+
 /** API and workers sign and check tracking links with one shared secret: without it they refuse to start. */
 export function requireTrackingSecret(config: Pick<HeraldConfig, 'trackingSecret'>): string {
-  const secret = config.trackingSecret
-  if (!secret || secret.length < 16)
-    throw new Error(
-      'HERALD_TRACKING_SECRET must be set (16 characters or more), the same for the API and every worker',
-    )
-  return secret
+  if (!config.trackingSecret) throw new Error(`HERALD_TRACKING_SECRET must be set: ${trackingSecretAdvice}`)
+  return checkedTrackingSecret(config.trackingSecret)
 }
 
 export function loadConfig(env: Env = process.env): HeraldConfig {
@@ -222,7 +282,8 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
         1,
       ),
     },
-    trackingSecret: env.HERALD_TRACKING_SECRET || null,
+    trackingSecret: env.HERALD_TRACKING_SECRET ? checkedTrackingSecret(env.HERALD_TRACKING_SECRET) : null,
+    trackingBuffer: integer(env, 'HERALD_TRACKING_BUFFER', 50_000, 1),
     quarantine: {
       maxErrors: integer(env, 'HERALD_QUARANTINE_ERRORS', defaultQuarantineRules.maxErrors, 1),
       significantGapMs: duration(env, 'HERALD_QUARANTINE_GAP', defaultQuarantineRules.significantGapMs),

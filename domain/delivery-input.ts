@@ -19,10 +19,17 @@ import { maxId } from './whole-number'
 const noControl = /^[^\u0000-\u001f\u007f]*$/
 
 /** One line of text: no CR, LF or other control character (subjects and names end up in headers). */
-export const line = (max: number) =>
-  z.string().max(max).regex(noControl, 'must be a single line without control characters')
+export const line = (max: number, tooLong?: string) =>
+  z.string().max(max, tooLong).regex(noControl, 'must be a single line without control characters')
 
-export const messageBody = z.string().max(1_000_000)
+/**
+ * A template's size limit: a delivery's subject, HTML and text are parsed and kept in memory while it is
+ * sent (about 11 times their size at most; see domain/personalisation's bounded cache).
+ */
+const templateLimit = 1_000_000
+export const messageBody = z
+  .string()
+  .max(templateLimit, 'must be at most 1,000,000 characters (a template’s limit)')
 
 export const timeZone = z
   .string()
@@ -52,7 +59,7 @@ export const audience = z.strictObject({
 /** The fields of a delivery's content, audience and settings that a user sets. */
 export const deliveryContent = {
   label: line(255).min(1),
-  subject: line(998).min(1),
+  subject: line(998, 'must be at most 998 characters (a header line’s limit)').min(1),
   html: messageBody.nullable().optional(),
   text: messageBody.nullable().optional(),
   fromName: line(255).nullable().optional(),

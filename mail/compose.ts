@@ -1,6 +1,13 @@
 import type { SendMailOptions } from 'nodemailer'
 import { escapeAttribute } from 'entities'
-import { renderHeader, renderHtml, renderText, type PersonalisationProfile } from '../domain/personalisation'
+import {
+  compileTemplate,
+  renderHeader,
+  renderHtml,
+  renderText,
+  type PersonalisationProfile,
+  type Template,
+} from '../domain/personalisation'
 import { messageIdFor } from '../domain/message-id'
 import { appendToBody, fillTrackedLinks, type TrackedHtml } from '../domain/tracked-links'
 import type { ProfileUrls, TrackingUrls } from './tracking-urls'
@@ -15,6 +22,30 @@ export interface MessageContent {
   tracking?: { urls: TrackingUrls; trackedHtml: TrackedHtml | null }
 }
 
+/**
+ * A delivery's templates parsed once (the HTML with its links taken out when tracked): a batch compiles
+ * its content once and each message only renders it.
+ */
+export interface CompiledContent {
+  content: MessageContent
+  subject: Template
+  html: Template | null
+  text: Template | null
+}
+
+export function compileContent(content: MessageContent): CompiledContent {
+  const html = content.tracking?.trackedHtml?.template ?? content.html
+  return {
+    content,
+    subject: compileTemplate(content.subject),
+    html: html ? compileTemplate(html) : null,
+    text: content.text ? compileTemplate(content.text) : null,
+  }
+}
+
+const compiled = (content: MessageContent | CompiledContent): CompiledContent =>
+  'content' in content ? content : compileContent(content)
+
 export interface MessageRecipient extends PersonalisationProfile {
   profileId: number
   email: string
@@ -22,10 +53,12 @@ export interface MessageRecipient extends PersonalisationProfile {
 
 /** One personalised message, with the deterministic Message-ID that makes resends recognisable. */
 export function composeMessage(
-  content: MessageContent,
+  message: MessageContent | CompiledContent,
   recipient: MessageRecipient,
   messageIdDomain: string,
 ): SendMailOptions {
+  const templates = compiled(message)
+  const { content } = templates
   const name = [recipient.firstName, recipient.lastName]
     .filter(Boolean)
     .join(' ')
@@ -34,9 +67,9 @@ export function composeMessage(
   return {
     from: content.from,
     to: name ? { name, address: recipient.email } : recipient.email,
-    subject: renderHeader(content.subject, recipient),
-    html: content.html ? htmlBody(content, recipient, urls, true) : undefined,
-    text: content.text ? textBody(content, recipient, urls) : undefined,
+    subject: renderHeader(templates.subject, recipient),
+    html: templates.html ? htmlBody(templates, recipient, urls, true) : undefined,
+    text: templates.text ? textBody(templates, recipient, urls) : undefined,
     messageId: messageIdFor(content.deliveryId, recipient.profileId, messageIdDomain),
     headers: {
       'X-Herald-Delivery': String(content.deliveryId),
@@ -57,25 +90,25 @@ function listUnsubscribe(url: string): Record<string, string> {
  * page shows the message without it).
  */
 export function renderMessageHtml(
-  content: MessageContent,
+  message: MessageContent | CompiledContent,
   recipient: MessageRecipient,
   options: { pixel: boolean },
 ): string {
-  return htmlBody(content, recipient, content.tracking?.urls.forProfile(recipient.profileId), options.pixel)
+  const templates = compiled(message)
+  const urls = templates.content.tracking?.urls.forProfile(recipient.profileId)
+  return htmlBody(templates, recipient, urls, options.pixel)
 }
 
 function htmlBody(
-  content: MessageContent,
+  templates: CompiledContent,
   recipient: MessageRecipient,
   urls: ProfileUrls | undefined,
   withPixel: boolean,
 ): string {
-  const tracked = content.tracking?.trackedHtml
-  if (!tracked || !urls) return renderHtml(content.html ?? '', recipient)
+  const body = renderHtml(templates.html ?? '', recipient)
+  if (!templates.content.tracking?.trackedHtml || !urls) return body
   const href = (url: string) => escapeAttribute(url)
-  const html = fillTrackedLinks(renderHtml(tracked.template, recipient), (linkNo) =>
-    href(urls('click', linkNo)),
-  )
+  const html = fillTrackedLinks(body, (linkNo) => href(urls('click', linkNo)))
   const footer =
     `<p style="font-size:12px;color:#666">` +
     `<a href="${href(urls('mirror'))}">View this email in your browser</a> · ` +
@@ -87,11 +120,11 @@ function htmlBody(
 }
 
 function textBody(
-  content: MessageContent,
+  templates: CompiledContent,
   recipient: MessageRecipient,
   urls: ProfileUrls | undefined,
 ): string {
-  const text = renderText(content.text ?? '', recipient)
-  if (!content.tracking?.trackedHtml || !urls) return text
+  const text = renderText(templates.text ?? '', recipient)
+  if (!templates.content.tracking?.trackedHtml || !urls) return text
   return `${text}\n\n--\nView this email in your browser: ${urls('mirror')}\nUnsubscribe: ${urls('unsubscribe')}\n`
 }

@@ -4,6 +4,8 @@ import { preparedQuery } from './driver'
 
 const maxRows = 1000
 const retryMs = 1000
+/** A user agent is stored up to this length; a held hit keeps no more of it. */
+const maxUserAgent = 500
 
 /** Stores a JSON array of hits `[deliveryId, profileId, type, linkNo, userAgent, epochMs]`, for messages that left. */
 const insertHits = {
@@ -22,6 +24,13 @@ const insertHits = {
     returning delivery_id, profile_id`,
 }
 
+/** A hit refused because `maxHeld` hits are already waiting to be stored (the database is down or slow). */
+export class TrackingBufferFull extends Error {
+  constructor(maxHeld: number) {
+    super(`${maxHeld} tracking hits are already waiting to be stored`)
+  }
+}
+
 interface Pending {
   event: TrackingEvent
   /** Absent for a buffered hit: nobody waits for it, but it is kept until it is stored. */
@@ -35,24 +44,47 @@ interface Pending {
  *   page, unsubscribes: their answer depends on it);
  * - `buffer` returns at once (open pixels, the volume): the hit is inserted with the next batch, a
  *   failed insert is retried, and `drain` — called on shutdown — returns once every hit is stored.
- * A batch takes every hit that arrived in the same turn of the event loop.
+ * A batch takes every hit that arrived in the same turn of the event loop. While the database is down,
+ * buffered hits wait in memory, at most `maxHeld` of them (with those being inserted): beyond that a hit
+ * is refused — `buffer` returns false, `record` throws TrackingBufferFull — and counted in `refused`.
  */
 export class TrackingWriter {
   private queue: Pending[] = []
+  private inserting = 0
   private flushing: Promise<void> | null = null
   private retryTimer: NodeJS.Timeout | null = null
   private readonly statement: (params: unknown[]) => Promise<Record<string, unknown>[]>
+  /** Hits refused since the process started, because `maxHeld` were waiting. */
+  refused = 0
 
-  constructor(db: Database) {
+  constructor(
+    db: Database,
+    private readonly maxHeld: number,
+  ) {
     this.statement = preparedQuery(db, insertHits)
   }
 
+  /** Hits waiting to be stored, those being inserted included. */
+  get held(): number {
+    return this.queue.length + this.inserting
+  }
+
   record(event: TrackingEvent): Promise<boolean> {
+    if (!this.hasRoom()) return Promise.reject(new TrackingBufferFull(this.maxHeld))
     return new Promise((done, fail) => this.push({ event, done, fail }))
   }
 
-  buffer(event: TrackingEvent): void {
+  /** False when the hit is refused: `maxHeld` hits are waiting already. */
+  buffer(event: TrackingEvent): boolean {
+    if (!this.hasRoom()) return false
     this.push({ event })
+    return true
+  }
+
+  private hasRoom(): boolean {
+    if (this.held < this.maxHeld) return true
+    this.refused++
+    return false
   }
 
   /** Resolves once every hit recorded or buffered so far is stored (retrying failed inserts). */
@@ -70,6 +102,10 @@ export class TrackingWriter {
   }
 
   private push(pending: Pending): void {
+    const agent = pending.event.userAgent
+    // A copy, not a slice of the header: a waiting hit must not keep a long header alive.
+    if (agent && agent.length > maxUserAgent)
+      pending.event = { ...pending.event, userAgent: Buffer.from(agent.slice(0, maxUserAgent)).toString() }
     this.queue.push(pending)
     if (!this.retryTimer) this.schedule()
   }
@@ -82,8 +118,9 @@ export class TrackingWriter {
   private async flushAll(): Promise<void> {
     while (this.queue.length) {
       const batch = this.queue.splice(0, maxRows)
+      this.inserting = batch.length
       try {
-        const stored = await this.insert(batch.map((p) => p.event))
+        const stored = await this.insert(batch.map((p) => p.event)).finally(() => (this.inserting = 0))
         for (const p of batch) p.done?.(stored.has(`${p.event.deliveryId}.${p.event.profileId}`))
       } catch (err) {
         for (const p of batch) p.fail?.(err as Error)
@@ -108,7 +145,7 @@ export class TrackingWriter {
         e.profileId,
         e.type,
         e.linkNo ?? null,
-        e.userAgent?.slice(0, 500) ?? null,
+        e.userAgent ?? null,
         e.at.getTime(),
       ]),
     )

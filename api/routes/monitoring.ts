@@ -282,6 +282,12 @@ const exporters: Record<
   }),
 }
 
+/**
+ * A value a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab or carriage return first — user
+ * agents and SMTP replies come from outside) is written with a leading `'`, as csv-stringify does it.
+ */
+const csvOptions = { escape_formulas: true, cast: { boolean: String } }
+
 function csvStream(
   columns: string[],
   pages: AsyncGenerator<Record<string, unknown>[]>,
@@ -292,12 +298,11 @@ function csvStream(
     async pull(controller) {
       const next = await pages.next()
       if (next.done) {
-        if (header) controller.enqueue(encoder.encode(stringify([], { header: true, columns })))
+        if (header)
+          controller.enqueue(encoder.encode(stringify([], { ...csvOptions, header: true, columns })))
         return controller.close()
       }
-      controller.enqueue(
-        encoder.encode(stringify(next.value, { header, columns, cast: { boolean: String } })),
-      )
+      controller.enqueue(encoder.encode(stringify(next.value, { ...csvOptions, header, columns })))
       header = false
     },
     async cancel() {

@@ -1,4 +1,4 @@
-import type { TrackingWriter } from '../../persistence/tracking-writer'
+import { TrackingBufferFull, type TrackingWriter } from '../../persistence/tracking-writer'
 import { Hono, type Context } from 'hono'
 import { escapeUTF8 } from 'entities'
 import { verifyToken, type TrackingKind, type TrackingTarget } from '../../domain/tracking-token'
@@ -6,12 +6,16 @@ import { compileTrackedHtml, isTrackable } from '../../domain/tracked-links'
 import { renderText } from '../../domain/personalisation'
 import type { QuarantineRules } from '../../domain/quarantine'
 import type { Database } from '../../persistence/database'
+import type { TrackingEvent } from '../../persistence/tracking'
 import { getProfile } from '../../persistence/profiles'
 import { applyAddressEvents } from '../../persistence/address-status'
 import { findTrackedUrl, sentAddress, unsubscribeProfile } from '../../persistence/tracking'
 import { renderMessageHtml, type MessageRecipient } from '../../mail/compose'
+import { mirrorPageHeaders, sanitizeMessageHtml, trackingPage } from '../../mail/mirror-page'
 import { TrackingUrls } from '../../mail/tracking-urls'
-import { notFound } from '../errors'
+import { readSession } from '../../dashboard/session'
+import { userForToken, userForTokenId } from '../auth'
+import { ApiError, notFound } from '../errors'
 
 export interface TrackingDeps {
   db: Database
@@ -19,6 +23,8 @@ export interface TrackingDeps {
   publicUrl: string
   quarantine: QuarantineRules
   writer: TrackingWriter
+  /** Signs dashboard sessions: a logged-in user's views are not a reader's. */
+  sessionSecret: string
 }
 
 /** A transparent 1×1 GIF. */
@@ -28,6 +34,25 @@ const noCache = {
   'cache-control': 'no-cache, no-store, must-revalidate, max-age=0',
   pragma: 'no-cache',
   expires: '0',
+}
+
+/** The unsubscribe pages: their one form posts to themselves, and nobody may frame them. */
+const unsubscribePageHeaders = {
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+}
+
+/** While the database is down, hits wait in memory up to HERALD_TRACKING_BUFFER; beyond, they are refused. */
+const tooManyWaiting = () =>
+  new ApiError(503, 'tracking_unavailable', 'tracking hits cannot be stored at the moment; try again later')
+
+/** An address as the unsubscribe page shows it: enough for its owner to recognise, `a•••@example.com`. */
+export function maskedAddress(email: string): string {
+  const at = email.lastIndexOf('@')
+  if (at < 1) return '•••'
+  return `${[...email.slice(0, at)][0]}•••${email.slice(at)}`
 }
 
 /**
@@ -45,28 +70,38 @@ export function trackingRoutes(deps: TrackingDeps) {
     return found
   }
 
-  const record = async (c: Context, t: TrackingTarget, linkNo?: number) => {
-    const recorded = await writer.record({
-      deliveryId: t.deliveryId,
-      profileId: t.profileId,
-      type: t.kind,
-      linkNo,
-      userAgent: c.req.header('user-agent'),
-      at: new Date(),
+  const hit = (c: Context, t: TrackingTarget): TrackingEvent => ({
+    deliveryId: t.deliveryId,
+    profileId: t.profileId,
+    type: t.kind,
+    linkNo: t.kind === 'click' ? t.linkNo : undefined,
+    userAgent: c.req.header('user-agent'),
+    at: new Date(),
+  })
+
+  const record = async (c: Context, t: TrackingTarget) => {
+    const recorded = await writer.record(hit(c, t)).catch((err: unknown) => {
+      throw err instanceof TrackingBufferFull ? tooManyWaiting() : err
     })
     if (!recorded) throw notFound('message')
   }
 
+  /**
+   * Someone logged in to Herald — the dashboard's session cookie, or an API token — looking at a
+   * message (from a profile's history, say) is no reader: their opens, clicks and views are not recorded.
+   */
+  const byHeraldUser = async (c: Context): Promise<boolean> => {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')
+    if (bearer) return Boolean(await userForToken(db, bearer[1]))
+    if (!c.req.header('cookie')) return false
+    const session = await readSession(c, db, deps.sessionSecret)
+    return Boolean(session && (await userForTokenId(db, session.tokenId)))
+  }
+
   // Opens are the volume: answered at once, stored with the next batch (and before shutdown ends).
-  app.get('/o/:token', (c) => {
+  app.get('/o/:token', async (c) => {
     const t = target(c, 'open')
-    writer.buffer({
-      deliveryId: t.deliveryId,
-      profileId: t.profileId,
-      type: t.kind,
-      userAgent: c.req.header('user-agent'),
-      at: new Date(),
-    })
+    if (!(await byHeraldUser(c)) && !writer.buffer(hit(c, t))) throw tooManyWaiting()
     return c.body(pixel, 200, { 'content-type': 'image/gif', ...noCache })
   })
 
@@ -74,7 +109,7 @@ export function trackingRoutes(deps: TrackingDeps) {
     const t = target(c, 'click')
     const url = await clickDestination(t)
     if (!url) throw notFound('tracked URL')
-    await record(c, t, t.linkNo)
+    if (!(await byHeraldUser(c))) await record(c, t)
     return c.redirect(url, 302)
   })
 
@@ -82,13 +117,13 @@ export function trackingRoutes(deps: TrackingDeps) {
     const t = target(c, 'unsubscribe')
     if (!(await sentAddress(db, t.deliveryId, t.profileId))) throw notFound('message')
     return c.html(
-      page(
+      trackingPage(
         'Unsubscribe',
         `<p>Do you want to stop receiving these emails?</p>
          <form method="post"><button type="submit">Unsubscribe</button></form>`,
       ),
       200,
-      noCache,
+      { ...noCache, ...unsubscribePageHeaders },
     )
   })
 
@@ -105,9 +140,14 @@ export function trackingRoutes(deps: TrackingDeps) {
     )
     await unsubscribeProfile(db, t.profileId, at)
     await record(c, t)
+    // Whoever holds the link sees that it worked, not whose address it was.
     return c.html(
-      page('Unsubscribed', `<p>${escapeUTF8(email)} will receive no more of these emails.</p>`),
+      trackingPage(
+        'Unsubscribed',
+        `<p>${escapeUTF8(maskedAddress(email))} will receive no more of these emails.</p>`,
+      ),
       200,
+      { ...noCache, ...unsubscribePageHeaders },
     )
   })
 
@@ -115,12 +155,8 @@ export function trackingRoutes(deps: TrackingDeps) {
     const t = target(c, 'mirror')
     const html = await mirrorPage(t)
     if (html === null) throw notFound('message')
-    await record(c, t)
-    // The message's own HTML, under our origin: no scripts, whatever it contains.
-    return c.html(html, 200, {
-      'content-security-policy': "default-src 'none'; img-src * data:; style-src 'unsafe-inline'",
-      ...noCache,
-    })
+    if (!(await byHeraldUser(c))) await record(c, t)
+    return c.html(html, 200, { ...mirrorPageHeaders, ...noCache })
   })
 
   /** The URL as it was in this profile's message: the stored one, personalised if it has fields. */
@@ -152,21 +188,16 @@ export function trackingRoutes(deps: TrackingDeps) {
         trackedHtml: delivery.tracking ? compileTrackedHtml(delivery.html ?? '') : null,
       },
     }
-    const subject = escapeUTF8(renderText(delivery.subject, recipient))
+    const subject = renderText(delivery.subject, recipient)
     if (content.html) {
       const html = renderMessageHtml(content, recipient, { pixel: false })
-      return /<html[\s>]/i.test(html) ? html : page(subject, html)
+      return trackingPage(subject, sanitizeMessageHtml(html))
     }
-    return page(
+    return trackingPage(
       subject,
       `<pre style="white-space:pre-wrap">${escapeUTF8(renderText(content.text ?? '', recipient))}</pre>`,
     )
   }
 
   return app
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>${title}</title></head><body>${body}</body></html>`
 }

@@ -17,9 +17,9 @@ import { seededSecret } from '../support/seed'
  */
 describe('secrets never appear in logs', () => {
   const root = path.resolve(__dirname, '../..')
-  const secret = (name: string) => `${name}-${seededSecret(name, 12)}`
+  const secret = (name: string, bytes = 12) => `${name}-${seededSecret(name, bytes)}`
   const secrets = {
-    trackingSecret: secret('tracking'),
+    trackingSecret: secret('tracking', 32),
     sessionSecret: secret('session-secret-of-32-characters-at-least'),
     smtpPassword: secret('smtp-password'),
     wrongSmtpPassword: secret('wrong-smtp-password'),

@@ -95,7 +95,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     HERALD_BATCH_SIZE: '20',
     HERALD_VALIDITY: '2m',
     HERALD_RETRY_INTERVAL: '2s',
-    HERALD_TRACKING_SECRET: seededSecret('tracking'),
+    HERALD_TRACKING_SECRET: seededSecret('tracking', 32),
     ...options.env,
   })
   config.delivery = { ...config.delivery, ...options.settings }

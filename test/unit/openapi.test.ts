@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/env'
 import { rights, type Right } from '../../domain/roles'
 import { SmtpSink } from '../../mail/smtp-sink'
 import type { Database } from '../../persistence/database'
+import { seededSecret } from '../support/seed'
 
 /** The OpenAPI document is generated from the routes themselves; nothing here talks to a server. */
 describe('the OpenAPI document', () => {
@@ -11,7 +12,7 @@ describe('the OpenAPI document', () => {
   const app = createApp({
     db: {} as Database,
     temporal: new Client(),
-    config: loadConfig({ HERALD_TRACKING_SECRET: 'unit-test-tracking-secret' }),
+    config: loadConfig({ HERALD_TRACKING_SECRET: seededSecret('tracking', 32) }),
     sink: new SmtpSink(),
   })
   const openRoutes = (path: string) => path === '/api/openapi.json' || path.startsWith('/api/docs')

@@ -5,6 +5,7 @@ import ts from 'typescript'
 import YAML from 'yaml'
 import { loadConfig, requireTrackingSecret } from '../../config/env'
 import { heraldSearchAttributes } from '../../runtime/dev-server'
+import { seededSecret } from '../support/seed'
 
 /**
  * docker-compose.yml and the Dockerfile, checked without a Docker engine: the compose file against the
@@ -30,16 +31,28 @@ interface Service {
 const compose = YAML.parse(read('docker-compose.yml')) as { services: Record<string, Service> }
 const services = compose.services
 
-/** Compose's interpolation, as `docker compose up` does it with nothing set in the shell or a .env file. */
-function interpolate(value: string, env: Record<string, string> = {}): string {
-  return value.replace(/\$\$|\$\{(\w+)(?::?-([^}]*))?\}/g, (match, name?: string, fallback?: string) =>
-    match === '$$' ? '$' : ((env[name!] || fallback) ?? ''),
+/**
+ * Compose's interpolation, as `docker compose up` does it with `shell` set in the shell or a .env file:
+ * `${VAR:-default}`, and `${VAR:?message}`, which stops with the message while VAR is unset or empty.
+ */
+function interpolate(value: string, shell: Record<string, string> = {}): string {
+  return value.replace(
+    /\$\$|\$\{(\w+)(?::?([-?])([^}]*))?\}/g,
+    (match, name?: string, operator?: string, argument?: string) => {
+      if (match === '$$') return '$'
+      if (operator === '?' && !shell[name!])
+        throw new Error(`required variable ${name} is missing a value: ${argument}`)
+      return (shell[name!] || (operator === '-' ? argument : undefined)) ?? ''
+    },
   )
 }
 
-function environmentOf(service: string): Record<string, string> {
+/** What an operator must set: the compose file has no tracking secret of its own. */
+const operatorEnv = { HERALD_TRACKING_SECRET: seededSecret('compose tracking secret', 32) }
+
+function environmentOf(service: string, shell: Record<string, string> = operatorEnv): Record<string, string> {
   const env = services[service].environment ?? {}
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(String(v))]))
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(String(v), shell)]))
 }
 
 // ── The Dockerfile ───────────────────────────────────────────────────────────────────────────────
@@ -223,6 +236,9 @@ describe('the production stack (docker-compose.yml and Dockerfile)', () => {
       expect(config.dashboard.sessionTtlMs).toBe(byCode.dashboard.sessionTtlMs)
     }
     expect(environmentOf('api')).toEqual(environmentOf('worker'))
+    // Without a tracking secret of the operator's, compose stops before starting anything, saying how to make one.
+    for (const service of ['api', 'worker'])
+      expect(() => environmentOf(service, {})).toThrow(/HERALD_TRACKING_SECRET.*openssl rand/)
   })
 
   test('a managed Temporal is configured by variables too: API key, TLS, client certificate', () => {

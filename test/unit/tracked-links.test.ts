@@ -4,8 +4,9 @@ import { appendToBody, compileTrackedHtml, fillTrackedLinks } from '../../domain
 import { verifyToken } from '../../domain/tracking-token'
 import { composeMessage, renderMessageHtml, type MessageContent } from '../../mail/compose'
 import { TrackingUrls } from '../../mail/tracking-urls'
+import { seededSecret } from '../support/seed'
 
-const secret = 'a-test-secret-of-enough-length'
+const secret = seededSecret('tracked-links unit', 32)
 
 describe('link tracking', () => {
   test('web links are numbered once per URL; mailto, anchors and personalised-only hrefs stay', () => {
