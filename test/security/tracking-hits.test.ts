@@ -32,7 +32,7 @@ describe('tracking hits', () => {
     await h.app.drain()
     expect((await trackingLogs(h, id)).total).toBe(0)
     expect(
-      (await h.api('POST', `/api/deliveries/${id}/compute-stats`, { as: 'viewer' })).body.kpis,
+      (await h.api('POST', `/api/deliveries/${id}/compute-stats`, { as: 'approve' })).body.kpis,
     ).toMatchObject({
       opens: 0,
       clicks: 0,
