@@ -59,10 +59,12 @@ export class SmtpSink {
   private waiters: { check: () => boolean; resolve: () => void }[] = []
   recipientRule: RecipientRule | null
   dataRule: DataRule | null
+  replyDelayMs: number
 
   constructor(private readonly options: SmtpSinkOptions = {}) {
     this.recipientRule = options.recipientRule ?? null
     this.dataRule = options.dataRule ?? null
+    this.replyDelayMs = options.replyDelayMs ?? 0
     if (options.mailDir) this.loadMailDir(options.mailDir)
   }
 
@@ -108,7 +110,7 @@ export class SmtpSink {
             this.store(Buffer.concat(chunks), session)
             callback()
           }
-          const delay = this.options.replyDelayMs ?? 0
+          const delay = this.replyDelayMs
           if (delay > 0) setTimeout(answer, delay)
           else answer()
         })

@@ -44,6 +44,8 @@ export const temporalDeployFiles = {
 
 export interface ClusterPorts {
   temporal: Record<TemporalService, { grpc: number; membership: number }>
+  /** Each Temporal service's Prometheus endpoint, when asked for (the benchmarks count requests). */
+  metrics?: Record<TemporalService, number>
   frontendHttp: number
   ui: number
   smtp: number
@@ -125,6 +127,7 @@ export function temporalServiceEnv(
     TEMPORAL_BROADCAST_ADDRESS: '127.0.0.1',
     ...portVariables,
     FRONTEND_HTTP_PORT: String(where.ports.frontendHttp),
+    ...(where.ports.metrics ? { PROMETHEUS_ENDPOINT: `127.0.0.1:${where.ports.metrics[service]}` } : {}),
     // Info logs of four services cost CPU the benchmarks measure; warnings and errors still show.
     LOG_LEVEL: 'warn',
   }
@@ -180,8 +183,8 @@ export interface ClusterOptions {
   /** Variables for every API and worker, over the compose file's (tests: pool size, batch size). */
   heraldEnv?: Record<string, string>
   sink?: { replyDelayMs?: number; keepMail?: boolean }
-  /** Extra Node options for workers (`--cpu-prof`, say). */
-  workerNodeOptions?: string[]
+  /** Prometheus endpoints on the Temporal services (ports.metrics). */
+  temporalMetrics?: boolean
   log?: (line: string) => void
 }
 
@@ -202,8 +205,8 @@ export interface Cluster {
   apis: ManagedProcess[]
   workers: ManagedProcess[]
   ui: ManagedProcess | null
-  /** A new worker process (a scale-out), started and polling. */
-  addWorker(): Promise<ManagedProcess>
+  /** A new worker process (a scale-out), started and polling; `nodeOptions` (`--cpu-prof`) after compose's. */
+  addWorker(nodeOptions?: string[], env?: Record<string, string>): Promise<ManagedProcess>
   /** Stops everything it started: Herald's processes first, Temporal's services, the sink last. */
   stop(): Promise<void>
 }
@@ -224,7 +227,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const cli = findTemporalCli(log)
     if (cli.kind !== 'binary') throw new Error('the cluster needs the Temporal CLI binary (see README)')
     const uiBinary = options.ui === false ? null : findTemporalUi(log)
-    const ports = await choosePorts(options.preferDefaultPorts ?? true, options.apis ?? 2)
+    const ports = await choosePorts(
+      options.preferDefaultPorts ?? true,
+      options.apis ?? 2,
+      options.temporalMetrics ?? false,
+    )
     const postgresUrl = options.postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres'
     const postgres = postgresServer(postgresUrl)
     const databases = clusterDatabases(options.databasePrefix)
@@ -255,7 +262,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       temporalServices.map((service) => [service, temporalProcess(service, binaries, where, compose, logs)]),
     ) as Record<TemporalService, ManagedProcess>
     started.push(...Object.values(temporal))
-    await Promise.all(Object.values(temporal).map((p) => p.start()))
+    // The first service to start writes the cluster's metadata into a new database; several at once
+    // race for it and all but one exit (compose restarts them; here the frontend goes first).
+    await temporal.frontend.start()
+    await Promise.all(temporalServices.filter((s) => s !== 'frontend').map((s) => temporal[s].start()))
     const temporalAddress = `127.0.0.1:${ports.temporal.frontend.grpc}`
     const heraldFromCompose = serviceEnvironment('api', options.shellEnv ?? {}, compose)
     const namespace = options.heraldEnv?.TEMPORAL_NAMESPACE ?? heraldFromCompose.TEMPORAL_NAMESPACE
@@ -299,7 +309,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       new ManagedProcess({
         name,
         command: process.execPath,
-        args: [...extra, ...nodeOptionsOf(entry, compose), path.join(repositoryRoot, entry)],
+        args: [...nodeOptionsOf(entry, compose), ...extra, path.join(repositoryRoot, entry)],
         env: { ...heraldEnv, ...env },
         cwd: repositoryRoot,
         logFile: path.join(logs, `${name}.log`),
@@ -318,14 +328,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const tokens = await demoTokens(databaseUrl, path.join(dataDir, 'demo-tokens.json'))
 
     const workers: ManagedProcess[] = []
-    const addWorker = async () => {
-      const worker = herald('worker/main.ts', `worker-${workers.length + 1}`, {}, options.workerNodeOptions)
+    const addWorker = async (nodeOptions: string[] = [], env: Record<string, string> = {}) => {
+      const worker = herald('worker/main.ts', `worker-${workers.length + 1}`, env, nodeOptions)
       workers.push(worker)
       started.push(worker)
       return worker.start()
     }
     log('Herald: workers…')
-    await Promise.all(Array.from({ length: options.workers ?? 3 }, addWorker))
+    await Promise.all(Array.from({ length: options.workers ?? 3 }, () => addWorker()))
 
     const ui = uiBinary ? uiProcess(uiBinary, dataDir, temporalAddress, ports.ui, publicUrl, logs) : null
     if (ui) {
@@ -402,7 +412,11 @@ async function createDatabase(postgresUrl: string, name: string): Promise<void> 
  * Compose's ports where free, or free ones below 32768: Temporal records each service's port in a
  * smallint column (its membership table), and the kernel hands out ephemeral ports above that.
  */
-async function choosePorts(preferDefaults: boolean, apiCount: number): Promise<ClusterPorts> {
+async function choosePorts(
+  preferDefaults: boolean,
+  apiCount: number,
+  metrics: boolean,
+): Promise<ClusterPorts> {
   const taken = new Set<number>()
   const usable = async (port: number) => !taken.has(port) && (await canListen(port))
   const pick = async (preferred: number) => {
@@ -421,8 +435,11 @@ async function choosePorts(preferDefaults: boolean, apiCount: number): Promise<C
   }
   const apis: number[] = []
   for (let i = 0; i < apiCount; i++) apis.push(await pick(defaultPorts.apis[i] ?? defaultPorts.apis[0] + i))
+  const metricsPorts = {} as Record<TemporalService, number>
+  if (metrics) for (const service of temporalServices) metricsPorts[service] = await pick(9090)
   return {
     temporal,
+    ...(metrics ? { metrics: metricsPorts } : {}),
     frontendHttp: await pick(defaultPorts.frontendHttp),
     ui: await pick(defaultPorts.ui),
     smtp: await pick(defaultPorts.smtp),

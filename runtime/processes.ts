@@ -207,6 +207,15 @@ export class SinkProcess {
     await this.ask('reset')
   }
 
+  /** From now on, each message is answered `ms` after its data arrived. */
+  async setReplyDelay(ms: number): Promise<void> {
+    await this.ask('delay', { ms })
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid
+  }
+
   stop(): void {
     if (this.child.connected) this.child.disconnect()
   }
