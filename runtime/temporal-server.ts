@@ -56,7 +56,7 @@ export function findTemporalServer(log: (line: string) => void = () => undefined
   for (const name of ['server', 'sql'] as const) {
     if (isExecutable(binaries[name])) continue
     const go = requireGo(`The Temporal server ${temporalServerVersion}`)
-    log(`Building the Temporal ${name} ${temporalServerVersion} into ${dir} (about 2 minutes, once)…`)
+    log(`Building the Temporal ${name} ${temporalServerVersion} into ${dir} (a few minutes, once)…`)
     fs.mkdirSync(dir, { recursive: true })
     const target = `${serverModule}/${commands[name]}@${temporalServerVersion}`
     const build = spawnSync(go, ['install', target], {
@@ -93,7 +93,7 @@ export function findTemporalUi(log: (line: string) => void = () => undefined): s
     log('No Go toolchain: the cluster runs without the Temporal UI.')
     return null
   }
-  log(`Building the Temporal UI ${temporalUiVersion} into ${dir} (under a minute, once)…`)
+  log(`Building the Temporal UI ${temporalUiVersion} into ${dir} (a minute or two, once)…`)
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-temporal-ui-'))
   try {
     const { goMod } = moduleDir(go, uiModule, temporalUiVersion)
