@@ -44,6 +44,10 @@ export async function startBenchCluster(options: {
     temporalMetrics: options.temporalMetrics,
     heraldEnv: { HERALD_LOG_LEVEL: 'WARN', ...options.heraldEnv },
     log: (line) => console.error(`[bench cluster] ${line}`),
+  }).catch(async (err: unknown) => {
+    await dropClusterDatabases(prefix, options.postgresUrl)
+    fs.rmSync(dataDir, { recursive: true, force: true })
+    throw err
   })
   const db = knex({ client: 'pg', connection: cluster.databaseUrl, pool: { min: 0, max: 2 } })
   return {

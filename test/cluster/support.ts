@@ -40,6 +40,7 @@ export async function startTestCluster(
     log: (line) => process.stderr.write(`[cluster] ${line}\n`),
   }).catch(async (err: unknown) => {
     await dropClusterDatabases(prefix)
+    fs.rmSync(dataDir, { recursive: true, force: true })
     throw err
   })
   process.stderr.write(`[cluster] up in ${Math.round((Date.now() - started) / 1000)} s (${dataDir})\n`)
