@@ -44,13 +44,14 @@ export interface ScaleOutResult {
 
 export async function scaleOut(messages: number, replyDelayMs = 20, poolSize = 5): Promise<ScaleOutResult> {
   const pg = await startOwnPostgres({ max_connections: '300' })
-  // Batches in flight: three per worker at three workers, so that no worker waits for one.
-  const b = await startBenchCluster({
-    postgresUrl: pg.adminUrl,
-    workers: 1,
-    heraldEnv: { SMTP_POOL_SIZE: String(poolSize), HERALD_BATCH_WINDOW: '9' },
-  })
+  let b: BenchCluster | null = null
   try {
+    // Batches in flight: three per worker at three workers, so that no worker waits for one.
+    b = await startBenchCluster({
+      postgresUrl: pg.adminUrl,
+      workers: 1,
+      heraldEnv: { SMTP_POOL_SIZE: String(poolSize), HERALD_BATCH_WINDOW: '9' },
+    })
     await b.cluster.sink.setReplyDelay(replyDelayMs)
     const ids = await importProfiles(b.cluster, messages)
     const rows: ScaleOutRow[] = []
@@ -88,7 +89,7 @@ export async function scaleOut(messages: number, replyDelayMs = 20, poolSize = 5
       scaling: Math.round((rows[2].heraldPerSecond / rows[0].heraldPerSecond) * 100) / 100,
     }
   } finally {
-    await b.close()
+    await b?.close()
     pg.stop()
   }
 }
