@@ -212,170 +212,212 @@ export interface Cluster {
 }
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
-  const log = options.log ?? (() => undefined)
-  const compose = readCompose()
   const dataDir = path.resolve(options.dataDir)
-  const logs = path.join(dataDir, 'logs')
-  fs.mkdirSync(logs, { recursive: true })
-  const started: ManagedProcess[] = []
-  let sink: SinkProcess | null = null
+  const setup: Setup = {
+    options,
+    log: options.log ?? (() => undefined),
+    compose: readCompose(),
+    dataDir,
+    logs: path.join(dataDir, 'logs'),
+    started: [],
+    sink: null,
+  }
+  fs.mkdirSync(setup.logs, { recursive: true })
   // Whatever happens to this process, nothing it started outlives it.
-  const orphans = () => started.forEach((p) => void p.kill())
+  const orphans = () => setup.started.forEach((p) => void p.kill())
   process.once('exit', orphans)
   try {
-    const binaries = findTemporalServer(log)
-    const cli = findTemporalCli(log)
-    if (cli.kind !== 'binary') throw new Error('the cluster needs the Temporal CLI binary (see README)')
-    const uiBinary = options.ui === false ? null : findTemporalUi(log)
-    const ports = await choosePorts(
-      options.preferDefaultPorts ?? true,
-      options.apis ?? 2,
-      options.temporalMetrics ?? false,
-    )
     const postgresUrl = options.postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-    const postgres = postgresServer(postgresUrl)
-    const databases = clusterDatabases(options.databasePrefix)
-    const databaseUrl = withDatabase(postgresUrl, databases.herald)
-    const where = { ports, postgres, databases }
-    const job = (name: string, script: string, env: Record<string, string>) =>
-      runJob({
-        name,
-        command: 'sh',
-        args: [path.join(repositoryRoot, temporalDeployDir, script)],
-        env: { PATH: process.env.PATH ?? '', ...env },
-        logFile: path.join(logs, `${name}.log`),
-      })
-
+    const where: Where = {
+      ports: await choosePorts(
+        options.preferDefaultPorts ?? true,
+        options.apis ?? 2,
+        options.temporalMetrics ?? false,
+      ),
+      postgres: postgresServer(postgresUrl),
+      databases: clusterDatabases(options.databasePrefix),
+    }
+    const uiBinary = options.ui === false ? null : findTemporalUi(setup.log)
     // The workflow bundle is built meanwhile: webpack takes a while, the server starts in seconds.
     const bundle = bundleWorkflows(path.join(dataDir, 'workflow-bundle.js'))
     bundle.catch(() => undefined) // awaited below; a failure before then is reported by what failed first
-    await createDatabase(postgresUrl, databases.herald)
-    log(
-      `Temporal ${path.basename(path.dirname(binaries.server))}: schemas in ${databases.temporal}, ${databases.visibility}…`,
-    )
-    await job('temporal-schema', temporalDeployFiles.schema, {
-      ...temporalServiceEnv('frontend', where, compose),
-      TEMPORAL_SQL_TOOL: binaries.sql,
-      TEMPORAL_SCHEMA_DIR: binaries.schemaDir,
-    })
-    const temporal = Object.fromEntries(
-      temporalServices.map((service) => [service, temporalProcess(service, binaries, where, compose, logs)]),
-    ) as Record<TemporalService, ManagedProcess>
-    started.push(...Object.values(temporal))
-    // The first service to start writes the cluster's metadata into a new database; several at once
-    // race for it and all but one exit (compose restarts them; here the frontend goes first).
-    await temporal.frontend.start()
-    await Promise.all(temporalServices.filter((s) => s !== 'frontend').map((s) => temporal[s].start()))
-    const temporalAddress = `127.0.0.1:${ports.temporal.frontend.grpc}`
-    const heraldFromCompose = serviceEnvironment('api', options.shellEnv ?? {}, compose)
-    const namespace = options.heraldEnv?.TEMPORAL_NAMESPACE ?? heraldFromCompose.TEMPORAL_NAMESPACE
-    const taskQueue = options.heraldEnv?.TEMPORAL_TASK_QUEUE ?? heraldFromCompose.TEMPORAL_TASK_QUEUE
-    log('Temporal services started; namespace and search attributes…')
-    await job('temporal-setup', temporalDeployFiles.setup, {
-      HOME: process.env.HOME ?? os.homedir(),
-      TEMPORAL_CLI: cli.path,
-      TEMPORAL_ADDRESS: temporalAddress,
-      TEMPORAL_NAMESPACE: namespace,
-    })
-    const connection = await Connection.connect({ address: temporalAddress })
-    const client = new Client({ connection, namespace })
-
-    sink = await SinkProcess.start({
-      port: ports.smtp,
+    const databaseUrl = withDatabase(postgresUrl, where.databases.herald)
+    await createDatabase(postgresUrl, where.databases.herald)
+    const temporal = await startTemporal(setup, where)
+    setup.sink = await SinkProcess.start({
+      port: where.ports.smtp,
       replyDelayMs: options.sink?.replyDelayMs,
       ...(options.sink?.keepMail ? { mailDir: path.join(dataDir, 'mail') } : {}),
     })
-    const uiUrl = uiBinary ? `http://localhost:${ports.ui}` : null
-    const publicUrl = `http://localhost:${ports.apis[0]}`
-    const heraldEnv = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? os.homedir(),
-      ...heraldServiceEnv(
-        {
-          databaseUrl,
-          temporalAddress,
-          uiUrl,
-          smtpUrl: sink.url,
-          publicUrl,
-          sessionSecret: localSecret(path.join(dataDir, 'session-secret')),
-          workflowBundle: await bundle,
-        },
-        options.shellEnv,
-        compose,
-      ),
-      ...options.heraldEnv,
-    }
-    const herald = (entry: string, name: string, env: Record<string, string>, extra: string[] = []) =>
-      new ManagedProcess({
-        name,
-        command: process.execPath,
-        args: [...nodeOptionsOf(entry, compose), ...extra, path.join(repositoryRoot, entry)],
-        env: { ...heraldEnv, ...env },
-        cwd: repositoryRoot,
-        logFile: path.join(logs, `${name}.log`),
-        ready:
-          entry === 'api/main.ts' ? apiReady(env.HERALD_PORT) : workerReady(client, namespace, taskQueue),
-      })
-
-    // One API first: it applies the migrations the others (and the workers) wait for.
-    const apis = ports.apis.map((port, i) =>
-      herald('api/main.ts', `api-${i + 1}`, { HERALD_PORT: String(port) }),
-    )
-    started.push(...apis)
-    log('Herald: API replicas…')
-    await apis[0].start()
-    await Promise.all(apis.slice(1).map((api) => api.start()))
-    const tokens = await demoTokens(databaseUrl, path.join(dataDir, 'demo-tokens.json'))
-
-    const workers: ManagedProcess[] = []
-    const addWorker = async (nodeOptions: string[] = [], env: Record<string, string> = {}) => {
-      const worker = herald('worker/main.ts', `worker-${workers.length + 1}`, env, nodeOptions)
-      workers.push(worker)
-      started.push(worker)
-      return worker.start()
-    }
-    log('Herald: workers…')
-    await Promise.all(Array.from({ length: options.workers ?? 3 }, () => addWorker()))
-
-    const ui = uiBinary ? uiProcess(uiBinary, dataDir, temporalAddress, ports.ui, publicUrl, logs) : null
+    const uiUrl = uiBinary ? `http://localhost:${where.ports.ui}` : null
+    const publicUrl = `http://localhost:${where.ports.apis[0]}`
+    const herald = await startHerald(setup, where, temporal, {
+      databaseUrl,
+      temporalAddress: temporal.address,
+      uiUrl,
+      smtpUrl: setup.sink.url,
+      publicUrl,
+      sessionSecret: localSecret(path.join(dataDir, 'session-secret')),
+      workflowBundle: await bundle,
+    })
+    const ui = uiBinary
+      ? uiProcess(uiBinary, dataDir, temporal.address, where.ports.ui, publicUrl, setup.logs)
+      : null
     if (ui) {
-      started.push(ui)
+      setup.started.push(ui)
       await ui.start()
     }
-    const cluster: Cluster = {
+    const sink = setup.sink
+    return {
       dataDir,
-      ports,
-      databases,
+      ports: where.ports,
+      databases: where.databases,
       databaseUrl,
-      temporalAddress,
-      namespace,
-      taskQueue,
-      apiUrls: ports.apis.map((port) => `http://127.0.0.1:${port}`),
+      temporalAddress: temporal.address,
+      namespace: temporal.namespace,
+      taskQueue: temporal.taskQueue,
+      apiUrls: where.ports.apis.map((port) => `http://127.0.0.1:${port}`),
       uiUrl,
       sink,
-      tokens,
-      client,
-      temporal,
-      apis,
-      workers,
+      tokens: herald.tokens,
+      client: temporal.client,
+      temporal: temporal.processes,
+      apis: herald.apis,
+      workers: herald.workers,
       ui,
-      addWorker,
+      addWorker: herald.addWorker,
       async stop() {
-        await Promise.all([ui, ...workers].map((p) => p?.stop()))
-        await Promise.all(apis.map((p) => p.stop()))
-        await connection.close()
-        await Promise.all(Object.values(temporal).map((p) => p.stop(20_000)))
-        sink?.stop()
+        await Promise.all([ui, ...herald.workers].map((p) => p?.stop()))
+        await Promise.all(herald.apis.map((p) => p.stop()))
+        await temporal.client.connection.close()
+        await Promise.all(Object.values(temporal.processes).map((p) => p.stop(20_000)))
+        sink.stop()
         process.off('exit', orphans)
       },
     }
-    return cluster
   } catch (err) {
-    await Promise.all(started.map((p) => p.kill()))
-    sink?.stop()
+    await Promise.all(setup.started.map((p) => p.kill()))
+    setup.sink?.stop()
     process.off('exit', orphans)
     throw err
   }
+}
+
+/** What the steps of startCluster share. */
+interface Setup {
+  options: ClusterOptions
+  log: (line: string) => void
+  compose: ComposeFile
+  dataDir: string
+  logs: string
+  /** Everything started so far, to stop if a later step fails. */
+  started: ManagedProcess[]
+  sink: SinkProcess | null
+}
+
+type Where = Parameters<typeof temporalServiceEnv>[1]
+
+interface StartedTemporal {
+  processes: Record<TemporalService, ManagedProcess>
+  address: string
+  namespace: string
+  taskQueue: string
+  client: Client
+}
+
+/** The schema job, the four services (the frontend first), the setup job; a client of the frontend. */
+async function startTemporal(setup: Setup, where: Where): Promise<StartedTemporal> {
+  const { compose, log, options } = setup
+  const binaries = findTemporalServer(log)
+  const cli = findTemporalCli(log)
+  if (cli.kind !== 'binary') throw new Error('the cluster needs the Temporal CLI binary (see README)')
+  const job = (name: string, script: string, env: Record<string, string>) =>
+    runJob({
+      name,
+      command: 'sh',
+      args: [path.join(repositoryRoot, temporalDeployDir, script)],
+      env: { PATH: process.env.PATH ?? '', ...env },
+      logFile: path.join(setup.logs, `${name}.log`),
+    })
+  const { temporal: temporalDb, visibility } = where.databases
+  log(`Temporal ${path.basename(path.dirname(binaries.server))}: schemas in ${temporalDb}, ${visibility}…`)
+  await job('temporal-schema', temporalDeployFiles.schema, {
+    ...temporalServiceEnv('frontend', where, compose),
+    TEMPORAL_SQL_TOOL: binaries.sql,
+    TEMPORAL_SCHEMA_DIR: binaries.schemaDir,
+  })
+  const processes = Object.fromEntries(
+    temporalServices.map((service) => [
+      service,
+      temporalProcess(service, binaries, where, compose, setup.logs),
+    ]),
+  ) as Record<TemporalService, ManagedProcess>
+  setup.started.push(...Object.values(processes))
+  // The first service to start writes the cluster's metadata into a new database; several at once
+  // race for it and all but one exit (compose restarts them; here the frontend goes first).
+  await processes.frontend.start()
+  await Promise.all(temporalServices.filter((s) => s !== 'frontend').map((s) => processes[s].start()))
+  const address = `127.0.0.1:${where.ports.temporal.frontend.grpc}`
+  const fromCompose = serviceEnvironment('api', options.shellEnv ?? {}, compose)
+  const namespace = options.heraldEnv?.TEMPORAL_NAMESPACE ?? fromCompose.TEMPORAL_NAMESPACE
+  const taskQueue = options.heraldEnv?.TEMPORAL_TASK_QUEUE ?? fromCompose.TEMPORAL_TASK_QUEUE
+  log('Temporal services started; namespace and search attributes…')
+  await job('temporal-setup', temporalDeployFiles.setup, {
+    HOME: process.env.HOME ?? os.homedir(),
+    TEMPORAL_CLI: cli.path,
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: namespace,
+  })
+  const client = new Client({ connection: await Connection.connect({ address }), namespace })
+  return { processes, address, namespace, taskQueue, client }
+}
+
+/** Herald's API replicas (the first alone: it applies the migrations), the demo users, the workers. */
+async function startHerald(
+  setup: Setup,
+  where: Where,
+  temporal: StartedTemporal,
+  addresses: Parameters<typeof heraldServiceEnv>[0],
+) {
+  const { compose, options } = setup
+  const heraldEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? os.homedir(),
+    ...heraldServiceEnv(addresses, options.shellEnv, compose),
+    ...options.heraldEnv,
+  }
+  const herald = (entry: string, name: string, env: Record<string, string>, extra: string[] = []) =>
+    new ManagedProcess({
+      name,
+      command: process.execPath,
+      args: [...nodeOptionsOf(entry, compose), ...extra, path.join(repositoryRoot, entry)],
+      env: { ...heraldEnv, ...env },
+      cwd: repositoryRoot,
+      logFile: path.join(setup.logs, `${name}.log`),
+      ready:
+        entry === 'api/main.ts'
+          ? apiReady(env.HERALD_PORT)
+          : workerReady(temporal.client, temporal.namespace, temporal.taskQueue),
+    })
+  const apis = where.ports.apis.map((port, i) =>
+    herald('api/main.ts', `api-${i + 1}`, { HERALD_PORT: String(port) }),
+  )
+  setup.started.push(...apis)
+  setup.log('Herald: API replicas…')
+  await apis[0].start()
+  await Promise.all(apis.slice(1).map((api) => api.start()))
+  const tokens = await demoTokens(addresses.databaseUrl, path.join(setup.dataDir, 'demo-tokens.json'))
+
+  const workers: ManagedProcess[] = []
+  const addWorker = async (nodeOptions: string[] = [], env: Record<string, string> = {}) => {
+    const worker = herald('worker/main.ts', `worker-${workers.length + 1}`, env, nodeOptions)
+    workers.push(worker)
+    setup.started.push(worker)
+    return worker.start()
+  }
+  setup.log('Herald: workers…')
+  await Promise.all(Array.from({ length: options.workers ?? 3 }, () => addWorker()))
+  return { apis, workers, addWorker, tokens }
 }
 
 /** Drops the cluster's three databases (tests use fresh ones each run). */
