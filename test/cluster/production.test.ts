@@ -92,12 +92,16 @@ describe('Herald on a Temporal cluster: two API replicas, three workers', () => 
     // Command 4 reaches Temporal through replica 1, which dies before it can answer: the workers are
     // frozen meanwhile, so the update waits, admitted.
     cluster.workers.forEach((w) => w.signal('SIGSTOP'))
-    const lost = send(0, 4)
-    await until('command 4 admitted by Temporal', () => admitted(cluster, id, updateId(4)))
-    await cluster.apis[0].kill('SIGKILL')
-    await expect(lost).rejects.toThrow()
-    const retried = send(1, 4)
-    cluster.workers.forEach((w) => w.signal('SIGCONT'))
+    let retried: ReturnType<typeof send>
+    try {
+      const lost = send(0, 4)
+      await until('command 4 admitted by Temporal', () => admitted(cluster, id, updateId(4)))
+      await cluster.apis[0].kill('SIGKILL')
+      await expect(lost).rejects.toThrow()
+      retried = send(1, 4)
+    } finally {
+      cluster.workers.forEach((w) => w.signal('SIGCONT'))
+    }
     expect((await retried).status).toBe(200)
     // Replica 1 is down: what the client sends it, replica 2 serves.
     for (const n of [5, 6]) expect((await command(n % 2 === 0 ? 0 : 1, n)).status).toBe(200)
