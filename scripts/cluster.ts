@@ -13,8 +13,8 @@ async function run() {
     dataDir,
     databasePrefix: env.HERALD_CLUSTER_DATABASES ?? 'herald_cluster',
     postgresUrl: env.HERALD_CLUSTER_POSTGRES_URL,
-    apis: Number(env.HERALD_CLUSTER_APIS ?? 2),
-    workers: Number(env.HERALD_CLUSTER_WORKERS ?? 3),
+    apis: count('HERALD_CLUSTER_APIS', 2),
+    workers: count('HERALD_CLUSTER_WORKERS', 3),
     shellEnv: env,
     sink: { keepMail: true },
     log: (line) => console.log(`[cluster] ${line}`),
@@ -50,6 +50,12 @@ Ctrl-C stops everything.`)
       console.log('\n[cluster] stopping…')
       void cluster.stop().then(() => process.exit(0))
     })
+}
+
+function count(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback)
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1`)
+  return value
 }
 
 run().catch((err) => {
