@@ -10,6 +10,7 @@ import type { SmtpSink } from '../mail/smtp-sink'
 import { authenticate, type AppEnv } from './auth'
 import { ApiError, notFound, toResponse, validationError } from './errors'
 import { DeliveryWorkflows } from './deliveries-workflows'
+import { idempotencyKeys } from './idempotency'
 import { deliveryRoutes } from './routes/deliveries'
 import { profileRoutes } from './routes/profiles'
 import { userRoutes } from './routes/users'
@@ -39,7 +40,10 @@ const documentConfig = {
     description:
       'Email deliveries as durable Temporal workflows. Every route needs `Authorization: Bearer <token>`; ' +
       'each states the roles allowed to call it (`x-roles`) and its error replies, ' +
-      'all shaped `{"error": {"code", "message", "field"?}}`.',
+      'all shaped `{"error": {"code", "message", "field"?}}`. ' +
+      "A command (prepare, approve, confirm, pause… and a recurring run's confirm) sent again with the same " +
+      '`Idempotency-Key` header (1 to 128 visible ASCII characters), to any API replica, is applied once: ' +
+      'the retry gets the first outcome.',
   },
 }
 
@@ -162,6 +166,7 @@ export function createApp(deps: AppDeps) {
   const open = (path: string) =>
     path === '/api/openapi.json' || path === '/api/docs' || path.startsWith('/api/docs/')
   app.use('/api/*', async (c, next) => (open(c.req.path) ? next() : authenticate(deps.db)(c, next)))
+  app.use('/api/*', idempotencyKeys())
   app.route('/api', profileRoutes(ctx))
   app.route('/api', deliveryRoutes(ctx))
   app.route('/api', recurringRoutes(ctx, deps.temporal))

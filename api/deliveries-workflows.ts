@@ -1,5 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client'
 import { ApiError, conflict } from './errors'
+import { commandUpdateId } from './idempotency'
 import type { UpdateDefinition } from '@temporalio/common'
 import type { HeraldConfig } from '../config/env'
 import type { IDelivery } from '../persistence/entities'
@@ -65,7 +66,8 @@ export class DeliveryWorkflows {
   }
 
   /**
-   * Sends a command; the workflow's validator refuses illegal ones (409) before they enter history.
+   * Sends a command; the workflow's validator refuses illegal ones (409) before they enter history. A
+   * request's Idempotency-Key makes its retries the same update (api/idempotency.ts).
    * A draft whose workflow never started (the API stopped between the two writes) gets it started.
    */
   async command<A extends Actor>(
@@ -78,9 +80,12 @@ export class DeliveryWorkflows {
         `delivery ${delivery.id} is an execution of recurring delivery ${delivery.recurringId}: its runs send it; act on the recurring delivery`,
       )
     }
+    const updateId = commandUpdateId(update.name)
     const send = () =>
       this.client.withDeadline(Date.now() + commandDeadlineMs, () =>
-        this.client.workflow.getHandle(this.workflowId(delivery.id)).executeUpdate(update, { args: [input] }),
+        this.client.workflow
+          .getHandle(this.workflowId(delivery.id))
+          .executeUpdate(update, { args: [input], updateId }),
       )
     try {
       return await send()

@@ -21,6 +21,7 @@ import {
   type RunView,
 } from '../workflows/recurring-messages'
 import { badRequest, conflict } from './errors'
+import { commandUpdateId } from './idempotency'
 
 /** How long the API waits for a worker to take a confirmation before answering 503. */
 const commandDeadlineMs = 20_000
@@ -155,7 +156,9 @@ export class RecurringSchedules {
 
   confirm(workflowId: string, input: Actor & { expectedMessages?: number }): Promise<RunView> {
     return this.client.withDeadline(Date.now() + commandDeadlineMs, () =>
-      this.client.workflow.getHandle(workflowId).executeUpdate(confirmRun, { args: [input] }),
+      this.client.workflow
+        .getHandle(workflowId)
+        .executeUpdate(confirmRun, { args: [input], updateId: commandUpdateId(confirmRun.name) }),
     )
   }
 

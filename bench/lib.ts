@@ -1,7 +1,6 @@
 import os from 'node:os'
 import fs from 'node:fs'
 import path from 'node:path'
-import { fork, type ChildProcess } from 'node:child_process'
 import { bundleWorkflowCode } from '@temporalio/worker'
 import { startDevServer, type DevServer } from '../runtime/dev-server'
 
@@ -32,65 +31,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
   }
 }
 
-export interface SinkCounts {
-  total: number
-  distinct: number
-  duplicates: number
-}
-
-export class SinkProcess {
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly url: string,
-  ) {}
-
-  static async start(): Promise<SinkProcess> {
-    const child = fork(require.resolve('./sink-process'), [], {
-      execArgv: ['--import', 'tsx'],
-      stdio: 'inherit',
-    })
-    const url = await new Promise<string>((resolve, reject) => {
-      child.once('message', (m: { url: string }) => resolve(m.url))
-      child.once('exit', (code) => reject(new Error(`sink process exited with ${code}`)))
-    })
-    return new SinkProcess(child, url)
-  }
-
-  private ask<T>(type: string): Promise<T> {
-    return new Promise((resolve) => {
-      const onMessage = (m: { type: string } & T) => {
-        if (m.type !== type) return
-        this.child.off('message', onMessage)
-        resolve(m)
-      }
-      this.child.on('message', onMessage)
-      this.child.send({ type })
-    })
-  }
-
-  counts(): Promise<SinkCounts> {
-    return this.ask<SinkCounts>('count')
-  }
-
-  async waitForTotal(total: number, timeoutMs = 600_000): Promise<SinkCounts> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const counts = await this.counts()
-      if (counts.total >= total) return counts
-      if (Date.now() > deadline)
-        throw new Error(`sink has ${counts.total} of ${total} messages after ${timeoutMs} ms`)
-      await new Promise((resolve) => setTimeout(resolve, 25))
-    }
-  }
-
-  async reset(): Promise<void> {
-    await this.ask('reset')
-  }
-
-  stop(): void {
-    this.child.disconnect()
-  }
-}
+export { SinkProcess, type SinkCounts } from '../runtime/supervisor'
 
 /** Peak resident set size of a process, sampled every 100 ms. */
 export function sampleRss(pid: number = process.pid): { stop(): number } {

@@ -45,6 +45,8 @@ export interface SmtpSinkOptions {
   dataRule?: DataRule
   /** Require SMTP AUTH with these credentials (over plain TCP, as on loopback); none by default. */
   auth?: { user: string; pass: string }
+  /** Answer each message this long after its data has arrived, like a remote relay (0: at once). */
+  replyDelayMs?: number
 }
 
 export class SmtpSink {
@@ -57,10 +59,12 @@ export class SmtpSink {
   private waiters: { check: () => boolean; resolve: () => void }[] = []
   recipientRule: RecipientRule | null
   dataRule: DataRule | null
+  replyDelayMs: number
 
   constructor(private readonly options: SmtpSinkOptions = {}) {
     this.recipientRule = options.recipientRule ?? null
     this.dataRule = options.dataRule ?? null
+    this.replyDelayMs = options.replyDelayMs ?? 0
     if (options.mailDir) this.loadMailDir(options.mailDir)
   }
 
@@ -96,14 +100,19 @@ export class SmtpSink {
         const chunks: Buffer[] = []
         stream.on('data', (chunk: Buffer) => chunks.push(chunk))
         stream.on('end', () => {
-          const rule = this.dataRule?.(session.envelope.rcptTo.map((r) => r.address)) ?? null
-          if (rule === 'drop-before-store' || rule === 'drop-after-store') {
-            if (rule === 'drop-after-store') this.store(Buffer.concat(chunks), session)
-            return this.socketOf(session)?.destroy()
+          const answer = () => {
+            const rule = this.dataRule?.(session.envelope.rcptTo.map((r) => r.address)) ?? null
+            if (rule === 'drop-before-store' || rule === 'drop-after-store') {
+              if (rule === 'drop-after-store') this.store(Buffer.concat(chunks), session)
+              return this.socketOf(session)?.destroy()
+            }
+            if (rule) return callback(Object.assign(new Error(rule.message), { responseCode: rule.code }))
+            this.store(Buffer.concat(chunks), session)
+            callback()
           }
-          if (rule) return callback(Object.assign(new Error(rule.message), { responseCode: rule.code }))
-          this.store(Buffer.concat(chunks), session)
-          callback()
+          const delay = this.replyDelayMs
+          if (delay > 0) setTimeout(answer, delay)
+          else answer()
         })
       },
     })

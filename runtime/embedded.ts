@@ -1,4 +1,3 @@
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
@@ -14,6 +13,7 @@ import { startDevServer } from './dev-server'
 import { ensureDemoUsers } from './demo-users'
 import { lockDataDir, type DataLock } from './data-lock'
 import { ensurePortFree, isPortTaken, portTakenError, type PortUse } from './ports'
+import { localSecret } from './secrets'
 
 type Ports = Record<'temporal' | 'temporalUi' | 'smtp' | 'api', PortUse>
 
@@ -195,11 +195,4 @@ class Stack {
       }
     })())
   }
-}
-
-/** A secret made on first start and kept in ./data (tracking links, dashboard sessions), so it survives restarts. */
-function localSecret(file: string): string {
-  if (!fs.existsSync(file))
-    fs.writeFileSync(file, crypto.randomBytes(32).toString('base64url'), { mode: 0o600 })
-  return fs.readFileSync(file, 'utf8').trim()
 }

@@ -12,14 +12,19 @@ export const temporalCliVersion = 'v1.5.1'
 
 export type TemporalCli = { kind: 'binary'; path: string } | { kind: 'sdk-download' }
 
-export function temporalCliCacheDir(): string {
-  const base =
+/** Where Herald keeps what it builds once: $HERALD_CACHE_DIR, or `herald` in the user's cache folder. */
+export function heraldCacheDir(): string {
+  return (
     process.env.HERALD_CACHE_DIR ??
     path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'herald')
-  return path.join(base, `temporal-cli-${temporalCliVersion}`)
+  )
 }
 
-function isExecutable(file: string): boolean {
+export function temporalCliCacheDir(): string {
+  return path.join(heraldCacheDir(), `temporal-cli-${temporalCliVersion}`)
+}
+
+export function isExecutable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK)
     return fs.statSync(file).isFile()
@@ -36,7 +41,7 @@ function onPath(command: string): string | null {
   return null
 }
 
-function goBinary(): string | null {
+export function goBinary(): string | null {
   return onPath('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : null)
 }
 

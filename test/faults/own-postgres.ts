@@ -10,6 +10,8 @@ import { freePort } from '../../runtime/dev-server'
  */
 export interface OwnPostgres {
   adminUrl: string
+  /** The server's process (its backends are its children). */
+  postmasterPid(): number
   /** Crash (`-m immediate`: no checkpoint, recovery from the WAL on start) and start again. */
   crashAndRestart(downMs: number): Promise<void>
   stop(): void
@@ -22,7 +24,8 @@ function binaries(): string {
   return path.join(root, version, 'bin')
 }
 
-export async function startOwnPostgres(): Promise<OwnPostgres> {
+/** `settings`: server settings for this cluster (`shared_preload_libraries`, say: the benchmark's). */
+export async function startOwnPostgres(settings: Record<string, string> = {}): Promise<OwnPostgres> {
   const bin = binaries()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-pg-'))
   const data = path.join(dir, 'data')
@@ -34,12 +37,14 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
       : execFileSync(path.join(bin, command), args, { stdio: 'pipe' })
   if (process.getuid?.() === 0) execFileSync('chown', ['postgres', dir])
   asOwner('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8'])
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on`
+  const extra = Object.entries(settings).map(([name, value]) => ` -c ${name}=${value}`)
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on${extra.join('')}`
   const start = () =>
     asOwner('pg_ctl', ['-D', data, '-o', options, '-w', '-l', path.join(dir, 'log'), 'start'])
   start()
   return {
     adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    postmasterPid: () => Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
     async crashAndRestart(downMs) {
       asOwner('pg_ctl', ['-D', data, '-m', 'immediate', 'stop'])
       await new Promise((resolve) => setTimeout(resolve, downMs))

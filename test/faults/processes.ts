@@ -1,7 +1,6 @@
 import path from 'node:path'
-import fs from 'node:fs'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { parse } from 'yaml'
+import { nodeOptionsOf } from '../../runtime/compose'
 import type { Harness } from '../support/harness'
 
 /** A Herald worker in a process of its own, so a test can kill it like a crash would. */
@@ -58,16 +57,4 @@ export function startProcess(entry: string, env: Record<string, string>): Worker
       return exited
     },
   }
-}
-
-/** The arguments between `node` and the entry point in the command of the compose service that runs it. */
-function nodeOptionsOf(entry: string): string[] {
-  const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')) as {
-    services: Record<string, { command?: string[] }>
-  }
-  const command = Object.values(compose.services)
-    .map((service) => service.command)
-    .find((c) => c?.[0] === 'node' && c[c.length - 1] === entry)
-  if (!command) throw new Error(`no service of docker-compose.yml runs ${entry}`)
-  return command.slice(1, -1)
 }

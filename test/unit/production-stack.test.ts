@@ -2,50 +2,32 @@ import fs from 'node:fs'
 import path from 'node:path'
 import Ajv from 'ajv'
 import ts from 'typescript'
-import YAML from 'yaml'
 import { loadConfig, requireTrackingSecret } from '../../config/env'
 import { heraldSearchAttributes } from '../../runtime/dev-server'
 import { seededSecret } from '../support/seed'
+import { interpolate, readCompose } from '../../runtime/compose'
+import {
+  composeServiceOf,
+  heraldServiceEnv,
+  temporalDeployDir,
+  temporalDeployFiles,
+  temporalServiceEnv,
+  temporalServices,
+  type ClusterPorts,
+} from '../../runtime/cluster'
+import { temporalServerVersion, temporalUiVersion } from '../../runtime/temporal-server'
 
 /**
  * docker-compose.yml and the Dockerfile, checked without a Docker engine: the compose file against the
  * Compose specification's JSON schema, and both against the code — the variables it reads, the files
- * and packages the api and worker load, the ports they use.
+ * and packages the api and worker load, the ports they use — and against `npm run cluster`, which runs
+ * the same Temporal server with the same files and variables.
  */
 const root = path.resolve(__dirname, '../..')
 const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8')
 
-interface Service {
-  image?: string
-  build?: unknown
-  command?: string[]
-  entrypoint?: string[]
-  environment?: Record<string, string>
-  ports?: string[]
-  depends_on?: Record<string, { condition: string }>
-  healthcheck?: { test?: string[]; disable?: boolean }
-  container_name?: string
-  volumes?: string[]
-  'x-healthcheck'?: string
-}
-const compose = YAML.parse(read('docker-compose.yml')) as { services: Record<string, Service> }
+const compose = readCompose()
 const services = compose.services
-
-/**
- * Compose's interpolation, as `docker compose up` does it with `shell` set in the shell or a .env file:
- * `${VAR:-default}`, and `${VAR:?message}`, which stops with the message while VAR is unset or empty.
- */
-function interpolate(value: string, shell: Record<string, string> = {}): string {
-  return value.replace(
-    /\$\$|\$\{(\w+)(?::?([-?])([^}]*))?\}/g,
-    (match, name?: string, operator?: string, argument?: string) => {
-      if (match === '$$') return '$'
-      if (operator === '?' && !shell[name!])
-        throw new Error(`required variable ${name} is missing a value: ${argument}`)
-      return (shell[name!] || (operator === '-' ? argument : undefined)) ?? ''
-    },
-  )
-}
 
 /** What an operator must set: the compose file has no tracking secret of its own. */
 const operatorEnv = { HERALD_TRACKING_SECRET: seededSecret('compose tracking secret', 32) }
@@ -189,6 +171,9 @@ describe('the production stack (docker-compose.yml and Dockerfile)', () => {
         'mailpit',
         'postgres',
         'temporal',
+        'temporal-history',
+        'temporal-matching',
+        'temporal-worker',
         'temporal-schema',
         'temporal-setup',
         'temporal-ui',
@@ -287,9 +272,7 @@ describe('the production stack (docker-compose.yml and Dockerfile)', () => {
   })
 
   test('the loopback override publishes the UI and Mailpit on 127.0.0.1 only, where the UI links point', () => {
-    const override = YAML.parse(read('deploy/compose.loopback-ui.yml')) as {
-      services: Record<string, Service>
-    }
+    const override = readCompose(path.join(root, 'deploy/compose.loopback-ui.yml'))
     expect(validateCompose(override)).toBe(true)
     const ports = Object.fromEntries(Object.entries(override.services).map(([name, s]) => [name, s.ports]))
     expect(ports).toEqual({ 'temporal-ui': ['127.0.0.1:8080:8080'], mailpit: ['127.0.0.1:8025:8025'] })
@@ -336,23 +319,29 @@ describe('the production stack (docker-compose.yml and Dockerfile)', () => {
     expect(services.api.command).toEqual(['node', '--import', 'tsx', 'api/main.ts'])
   })
 
-  test('Temporal keeps its data in the PostgreSQL service and gets Herald’s namespace and search attributes', () => {
-    const temporal = environmentOf('temporal')
+  test('Temporal keeps its data in the PostgreSQL service, each of its services a container, and gets Herald’s namespace and search attributes', () => {
     const postgres = environmentOf('postgres')
-    expect(temporal).toMatchObject({
-      DB: 'postgres12',
-      POSTGRES_SEEDS: 'postgres',
-      POSTGRES_USER: postgres.POSTGRES_USER,
-      POSTGRES_PWD: postgres.POSTGRES_PASSWORD,
-    })
-    expect(services.temporal.depends_on).toEqual({
-      'temporal-schema': { condition: 'service_completed_successfully' },
-    })
+    for (const service of temporalServices) {
+      const name = composeServiceOf[service]
+      expect({ name, env: environmentOf(name) }).toMatchObject({
+        name,
+        env: {
+          TEMPORAL_SERVICES: service,
+          POSTGRES_SEEDS: 'postgres',
+          POSTGRES_USER: postgres.POSTGRES_USER,
+          POSTGRES_PWD: postgres.POSTGRES_PASSWORD,
+        },
+      })
+      expect(services[name].depends_on).toEqual({
+        'temporal-schema': { condition: 'service_completed_successfully' },
+      })
+      expect(services[name].healthcheck!.test).toEqual(expect.arrayContaining(['nc', 'localhost']))
+    }
     expect(services['temporal-schema'].depends_on).toEqual({ postgres: { condition: 'service_healthy' } })
-    const [mounted] = services.temporal.volumes![0].split(':')
-    expect(fs.existsSync(path.join(root, mounted))).toBe(true)
-    expect(temporal.DYNAMIC_CONFIG_FILE_PATH).toBe(services.temporal.volumes![0].split(':')[1])
-    const setup = services['temporal-setup'].command!.join('\n')
+    expect(Object.keys(services['temporal-setup'].depends_on!).sort()).toEqual(
+      Object.values(composeServiceOf).sort(),
+    )
+    const setup = read(path.join(temporalDeployDir, temporalDeployFiles.setup))
     for (const name of Object.keys(heraldSearchAttributes)) expect(setup).toContain(name)
     expect(setup).toContain('--type Keyword')
     expect(services.api.depends_on!['temporal-setup']).toEqual({
@@ -401,5 +390,158 @@ describe('the production stack (docker-compose.yml and Dockerfile)', () => {
     const runtime = [...closure.packages].filter((name) => !(name in packageJson.dependencies))
     expect(runtime).toEqual([])
     expect(packageJson.dependencies).toHaveProperty('tsx')
+  })
+})
+
+/** The variables of server.yaml's template: `env "NAME"`. */
+const templateVariables = new Set(
+  [...read(path.join(temporalDeployDir, temporalDeployFiles.server)).matchAll(/env "(\w+)"/g)].map(
+    (m) => m[1],
+  ),
+)
+
+/** Where `npm run cluster` puts things, as a test would. */
+const sample = {
+  ports: {
+    temporal: {
+      frontend: { grpc: 17233, membership: 16933 },
+      history: { grpc: 17234, membership: 16934 },
+      matching: { grpc: 17235, membership: 16935 },
+      worker: { grpc: 17239, membership: 16939 },
+    },
+    frontendHttp: 17243,
+    ui: 18080,
+    smtp: 11025,
+    apis: [13000, 13001],
+  } satisfies ClusterPorts,
+  postgres: { host: '127.0.0.1', port: 5432, user: 'postgres', password: '' },
+  databases: { herald: 'h', temporal: 'h_temporal', visibility: 'h_temporal_visibility' },
+}
+
+/** What may differ between a container network and one host: addresses, ports, paths, database names. */
+const hostSpecific = new Set([
+  'TEMPORAL_SERVER_CONFIG_FILE_PATH',
+  'DYNAMIC_CONFIG_FILE_PATH',
+  'POSTGRES_SEEDS',
+  'DB_PORT',
+  'POSTGRES_USER',
+  'POSTGRES_PWD',
+  'DBNAME',
+  'VISIBILITY_DBNAME',
+  'BIND_ON_IP',
+  'TEMPORAL_BROADCAST_ADDRESS',
+  'FRONTEND_HTTP_PORT',
+  ...temporalServices.flatMap((s) => [`${s.toUpperCase()}_GRPC_PORT`, `${s.toUpperCase()}_MEMBERSHIP_PORT`]),
+  'LOG_LEVEL',
+])
+
+describe('compose parity: `npm run cluster` runs what docker-compose.yml would', () => {
+  test('the same Temporal server, admin tools and UI versions', () => {
+    const version = temporalServerVersion.replace(/^v/, '')
+    for (const name of Object.values(composeServiceOf))
+      expect({ name, image: services[name].image }).toEqual({
+        name,
+        image: `temporalio/server:\${TEMPORAL_VERSION:-${version}}`,
+      })
+    for (const job of ['temporal-schema', 'temporal-setup'])
+      expect(services[job].image).toBe(`temporalio/admin-tools:\${TEMPORAL_ADMINTOOLS_VERSION:-${version}}`)
+    expect(services['temporal-ui'].image).toBe(
+      `temporalio/ui:\${TEMPORAL_UI_VERSION:-${temporalUiVersion.replace(/^v/, '')}}`,
+    )
+  })
+
+  test('the same configuration files: compose mounts deploy/temporal, the cluster reads it in place', () => {
+    for (const name of [...Object.values(composeServiceOf), 'temporal-schema', 'temporal-setup']) {
+      const [source, target] = services[name].volumes![0].split(':')
+      expect({ name, source }).toEqual({ name, source: `./${temporalDeployDir}` })
+      if (name === 'temporal-setup') continue
+      const env = environmentOf(name)
+      expect(env.TEMPORAL_SERVER_CONFIG_FILE_PATH).toBe(`${target}/${temporalDeployFiles.server}`)
+      expect(env.DYNAMIC_CONFIG_FILE_PATH).toBe(`${target}/${temporalDeployFiles.dynamicConfig}`)
+    }
+    for (const service of temporalServices) {
+      const env = temporalServiceEnv(service, sample, compose)
+      expect(env.TEMPORAL_SERVER_CONFIG_FILE_PATH).toBe(
+        path.join(root, temporalDeployDir, temporalDeployFiles.server),
+      )
+      expect(env.DYNAMIC_CONFIG_FILE_PATH).toBe(
+        path.join(root, temporalDeployDir, temporalDeployFiles.dynamicConfig),
+      )
+    }
+    expect(services['temporal-schema'].command).toEqual([
+      `/etc/temporal/herald/${temporalDeployFiles.schema}`,
+    ])
+    expect(services['temporal-setup'].command).toEqual([`/etc/temporal/herald/${temporalDeployFiles.setup}`])
+    for (const file of Object.values(temporalDeployFiles))
+      expect(fs.existsSync(path.join(root, temporalDeployDir, file))).toBe(true)
+  })
+
+  test('the same variables: each Temporal service’s, changed only where one host differs from a container network', () => {
+    for (const service of temporalServices) {
+      const fromCompose = environmentOf(composeServiceOf[service])
+      const cluster = temporalServiceEnv(service, sample, compose)
+      const changed = Object.keys(cluster).filter((name) => cluster[name] !== fromCompose[name])
+      expect({ service, notHostSpecific: changed.filter((name) => !hostSpecific.has(name)) }).toEqual({
+        service,
+        notHostSpecific: [],
+      })
+      expect(cluster.TEMPORAL_SERVICES).toBe(service)
+      // Every variable either sets is one the template reads (the server itself reads the first two).
+      const serverReads = new Set(['TEMPORAL_SERVER_CONFIG_FILE_PATH', 'TEMPORAL_SERVICES'])
+      for (const [where, env] of [
+        ['compose', fromCompose],
+        ['cluster', cluster],
+      ] as const)
+        expect({
+          service,
+          where,
+          unread: Object.keys(env).filter((n) => !serverReads.has(n) && !templateVariables.has(n)),
+        }).toEqual({
+          service,
+          where,
+          unread: [],
+        })
+    }
+    // Distinct ports, so that the four services share one host.
+    const ports = Object.entries(temporalServiceEnv('frontend', sample, compose))
+      .filter(([name]) => name.endsWith('_PORT') && name !== 'DB_PORT')
+      .map(([, port]) => port)
+    expect(new Set(ports).size).toBe(ports.length)
+  })
+
+  test('the same variables for the api and workers: compose’s, with this host’s addresses', () => {
+    const fromCompose = environmentOf('api')
+    const cluster = heraldServiceEnv(
+      {
+        databaseUrl: 'postgres://postgres@127.0.0.1:5432/h',
+        temporalAddress: '127.0.0.1:17233',
+        uiUrl: 'http://localhost:18080',
+        smtpUrl: 'smtp://127.0.0.1:11025',
+        publicUrl: 'http://localhost:13000',
+        sessionSecret: 'a-session-secret-of-32-characters!',
+        trackingSecret: operatorEnv.HERALD_TRACKING_SECRET,
+        workflowBundle: '/tmp/bundle.js',
+      },
+      {},
+      compose,
+    )
+    const changed = Object.keys(cluster).filter((name) => cluster[name] !== fromCompose[name])
+    expect(changed.sort()).toEqual(
+      [
+        'DATABASE_URL',
+        'TEMPORAL_ADDRESS',
+        'TEMPORAL_UI_URL',
+        'SMTP_URL',
+        'HERALD_HOST',
+        'HERALD_PUBLIC_URL',
+        'HERALD_SESSION_SECRET',
+        'HERALD_WORKFLOW_BUNDLE',
+      ].sort(),
+    )
+    expect(loadConfig(cluster)).toMatchObject({
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/h',
+      temporal: { address: '127.0.0.1:17233', namespace: 'default', taskQueue: 'herald' },
+      smtp: { url: 'smtp://127.0.0.1:11025', poolSize: 5 },
+    })
   })
 })
