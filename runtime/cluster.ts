@@ -146,15 +146,12 @@ export function heraldServiceEnv(
     smtpUrl: string
     publicUrl: string
     sessionSecret: string
-    /** Used where the shell sets none: compose requires the operator's own. */
-    trackingSecret: string
     workflowBundle: string
   },
   shellEnv: Record<string, string | undefined> = {},
   compose: ComposeFile = readCompose(),
 ): Record<string, string> {
-  const shell = { HERALD_TRACKING_SECRET: where.trackingSecret, ...shellEnv }
-  const fromCompose = serviceEnvironment('api', shell, compose)
+  const fromCompose = serviceEnvironment('api', shellEnv, compose)
   return {
     ...fromCompose,
     DATABASE_URL: where.databaseUrl,
@@ -215,8 +212,13 @@ export interface Cluster {
   stop(): Promise<void>
 }
 
-export async function startCluster(options: ClusterOptions): Promise<Cluster> {
-  const dataDir = path.resolve(options.dataDir)
+export async function startCluster(given: ClusterOptions): Promise<Cluster> {
+  const dataDir = path.resolve(given.dataDir)
+  fs.mkdirSync(dataDir, { recursive: true })
+  // Compose stops without the operator's tracking secret; here, like npm start, one is made once in
+  // the data folder when the shell sets none.
+  const trackingSecret = localSecret(path.join(dataDir, 'tracking-secret'))
+  const options = { ...given, shellEnv: { HERALD_TRACKING_SECRET: trackingSecret, ...given.shellEnv } }
   const setup: Setup = {
     options,
     log: options.log ?? (() => undefined),
@@ -262,7 +264,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       smtpUrl: setup.sink.url,
       publicUrl,
       sessionSecret: localSecret(path.join(dataDir, 'session-secret')),
-      trackingSecret: localSecret(path.join(dataDir, 'tracking-secret')),
       workflowBundle: await bundle,
     })
     const ui = uiBinary

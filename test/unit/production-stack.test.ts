@@ -519,10 +519,9 @@ describe('compose parity: `npm run cluster` runs what docker-compose.yml would',
         smtpUrl: 'smtp://127.0.0.1:11025',
         publicUrl: 'http://localhost:13000',
         sessionSecret: 'a-session-secret-of-32-characters!',
-        trackingSecret: operatorEnv.HERALD_TRACKING_SECRET,
         workflowBundle: '/tmp/bundle.js',
       },
-      {},
+      operatorEnv,
       compose,
     )
     const changed = Object.keys(cluster).filter((name) => cluster[name] !== fromCompose[name])
