@@ -231,18 +231,31 @@ function resultOf(
     case 'accepted':
       return { kind: 'sent', smtpCode: 250 }
     case 'hard':
-      return { kind: 'failed', failureType: 'hard', reason: outcome.reason, smtpCode: outcome.code }
+      return {
+        kind: 'failed',
+        failureType: 'hard',
+        category: outcome.category,
+        reason: outcome.reason,
+        smtpCode: outcome.code,
+      }
     case 'soft': {
       const nextRetryAt = new Date(now.getTime() + input.retryIntervalMs)
       if (nextRetryAt.getTime() > input.validUntil) {
         return {
           kind: 'failed',
           failureType: 'soft',
+          category: outcome.category,
           reason: `validity period expired: ${outcome.reason}`,
           smtpCode: outcome.code,
         }
       }
-      return { kind: 'retry', reason: outcome.reason, smtpCode: outcome.code, nextRetryAt }
+      return {
+        kind: 'retry',
+        category: outcome.category,
+        reason: outcome.reason,
+        smtpCode: outcome.code,
+        nextRetryAt,
+      }
     }
     case 'unreachable':
       return { kind: 'released' }

@@ -13,6 +13,7 @@ import {
 } from '../domain/delivery-input'
 import { exclusionReasons } from '../domain/exclusions'
 import { failureTypes, sendingStatuses } from '../domain/sending'
+import { failureCategories } from '../domain/failure-categories'
 import { roles } from '../domain/roles'
 import { maxId, wholeNumber, type WholeNumberRange } from '../domain/whole-number'
 
@@ -170,6 +171,8 @@ export const SendingLogQuery = PageQuery.extend({
   failureType: z.enum(failureTypes).optional(),
   /** Part of the failure reason (the SMTP reply), case-insensitive. */
   failureReason: z.string().max(200).optional(),
+  /** The failure category (domain/failure-categories.ts). */
+  category: z.enum(failureCategories).optional(),
   inDoubt: z.enum(['true', 'false']).optional(),
 })
 

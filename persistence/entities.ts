@@ -4,6 +4,7 @@ import type { Role } from '../domain/roles'
 import type { AddressStatus } from '../domain/address'
 import type { ExclusionReason } from '../domain/exclusions'
 import type { DeliveryGuarantee, FailureType, SendingStatus } from '../domain/sending'
+import type { FailureCategory } from '../domain/failure-categories'
 import type { Audience } from '../domain/audience'
 import type { PreparationReport } from '../domain/preparation'
 import type { AggregationPeriod } from '../domain/recurrence'
@@ -153,6 +154,7 @@ export const SendingLog = defineEntity({
     batchNo: p.integer(),
     status: p.string().length(16).$type<SendingStatus>(),
     failureType: p.string().length(16).$type<FailureType>().nullable(),
+    failureCategory: p.string().length(32).$type<FailureCategory>().nullable(),
     failureReason: p.string().length(500).nullable(),
     smtpCode: p.integer().nullable(),
     attempts: p.integer().default(0),

@@ -1,6 +1,7 @@
 import type { Database } from './database'
 import { settleStatement, type SettleStatement } from './log-statements'
 import type { FailureType, SendingStatus } from '../domain/sending'
+import type { FailureCategory } from '../domain/failure-categories'
 
 /** A sending log joined with what personalisation needs from its profile. */
 export interface Recipient {
@@ -74,8 +75,14 @@ export async function loadBatch(
 /** What happened to one claimed message, to be written to its sending log. */
 export type SendResult =
   | { kind: 'sent'; smtpCode: number | null }
-  | { kind: 'failed'; failureType: FailureType; reason: string; smtpCode: number | null }
-  | { kind: 'retry'; reason: string; smtpCode: number | null; nextRetryAt: Date }
+  | {
+      kind: 'failed'
+      failureType: FailureType
+      category: FailureCategory
+      reason: string
+      smtpCode: number | null
+    }
+  | { kind: 'retry'; category: FailureCategory; reason: string; smtpCode: number | null; nextRetryAt: Date }
   /** certainly not sent (the server was unreachable): back to pending */
   | { kind: 'released' }
   /** at-most-once: an in-doubt message is left unsent and final */
@@ -159,6 +166,7 @@ export class SendingLogWriter {
           ...finished,
           status: 'failed',
           failure_type: r.failureType,
+          failure_category: r.category,
           failure_reason: r.reason,
           smtp_code: r.smtpCode,
         })
@@ -168,6 +176,7 @@ export class SendingLogWriter {
           ...finished,
           status: 'retry',
           failure_type: 'soft',
+          failure_category: r.category,
           failure_reason: r.reason,
           smtp_code: r.smtpCode,
           next_retry_at: this.db.date(r.nextRetryAt),
@@ -182,6 +191,7 @@ export class SendingLogWriter {
           status: 'in_doubt',
           in_doubt: true,
           failure_type: 'ignored',
+          failure_category: 'not_connected',
           failure_reason: r.reason,
         })
     }

@@ -342,11 +342,12 @@ export function deliveryRoutes(ctx: ApiContext) {
     }),
     async (c) => {
       const { id } = c.req.valid('param')
-      const { page, pageSize, status, failureType, failureReason, inDoubt } = c.req.valid('query')
+      const { page, pageSize, status, failureType, failureReason, category, inDoubt } = c.req.valid('query')
       await load(id)
       const query = db.knex('sending_log').where('delivery_id', id)
       if (status) query.andWhere('status', status)
       if (failureType) query.andWhere('failure_type', failureType)
+      if (category) query.andWhere('failure_category', category)
       if (failureReason) {
         const pattern = `%${failureReason.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
         query.andWhereRaw(`lower(failure_reason) like lower(?) escape '\\'`, [pattern])
@@ -365,6 +366,7 @@ export function deliveryRoutes(ctx: ApiContext) {
         batchNo: Number(r.batch_no),
         status: r.status,
         failureType: r.failure_type ?? null,
+        failureCategory: r.failure_category ?? null,
         failureReason: r.failure_reason ?? null,
         smtpCode: r.smtp_code ?? null,
         attempts: Number(r.attempts),

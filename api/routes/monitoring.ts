@@ -5,6 +5,7 @@ import { renderHeader } from '../../domain/personalisation'
 import { Delivery as DeliveryEntity, type IDelivery } from '../../persistence/entities'
 import { countSendingLogs } from '../../persistence/sending-logs'
 import { liveKpis } from '../../persistence/stats'
+import { countFailureCategories } from '../../persistence/failure-categories'
 import {
   presentTrackingLog,
   trackedUrlsWithClicks,
@@ -47,7 +48,10 @@ export function monitoringRoutes(ctx: ApiContext, stats: StatsWorkflows, trackin
       summary: 'KPIs and progress: delivered and bounces live, opens and clicks as last refreshed',
       request: { params: s.IdParam },
       responses: {
-        200: json(m.StatsFigures.extend({ progress: s.Progress }), 'KPIs and progress'),
+        200: json(
+          m.StatsFigures.extend({ progress: s.Progress, failureCategories: m.FailureCategoryCounts }),
+          'KPIs, progress and the sending logs per failure category',
+        ),
         ...errors,
       },
     }),
@@ -55,7 +59,11 @@ export function monitoringRoutes(ctx: ApiContext, stats: StatsWorkflows, trackin
       const delivery = await load(c.req.valid('param').id)
       const counts = await countSendingLogs(db, delivery.id)
       return c.json(
-        { ...(await liveKpis(db, delivery, counts)), progress: progressOf(delivery, counts) },
+        {
+          ...(await liveKpis(db, delivery, counts)),
+          progress: progressOf(delivery, counts),
+          failureCategories: await countFailureCategories(db, delivery.id),
+        },
         200,
       )
     },
@@ -225,6 +233,7 @@ const exporters: Record<
       'email',
       'status',
       'failureType',
+      'failureCategory',
       'failureReason',
       'smtpCode',
       'attempts',
@@ -246,6 +255,7 @@ const exporters: Record<
         email: r.email,
         status: r.status,
         failureType: r.failure_type,
+        failureCategory: r.failure_category,
         failureReason: r.failure_reason,
         smtpCode: r.smtp_code,
         attempts: r.attempts,

@@ -98,7 +98,11 @@ function SendingLogs(props: { logs: Extract<LogsView, { tab: 'sending' }>; href:
                 {text(l.status)}
                 {l.inDoubt ? ' (in doubt)' : ''}
               </td>
-              <td>{l.failureType ? `${text(l.failureType)}: ${text(l.failureReason)}` : '—'}</td>
+              <td>
+                {l.failureCategory || l.failureType
+                  ? `${text(l.failureType ?? 'sent')} (${text(l.failureCategory ?? 'other')}): ${text(l.failureReason)}`
+                  : '—'}
+              </td>
               <td class="num">{text(l.smtpCode)}</td>
               <td class="num">{text(l.attempts)}</td>
               <td>
