@@ -4,7 +4,7 @@ import type { Database } from '../persistence/database'
 import { loadBatch, SendingLogWriter, type Recipient, type SendResult } from '../persistence/sending-logs'
 import { classifySmtpError, type DeliveryGuarantee, type SmtpErrorLike } from '../domain/sending'
 import type { SendMailOptions } from 'nodemailer'
-import { compileContent, composeMessage, type MessageContent } from '../mail/compose'
+import { compileContent, composeMessage, fromHeader, type MessageContent } from '../mail/compose'
 import type { Mailer } from '../mail/transport'
 import type { SendRateLimiter } from '../mail/rate-limiter'
 import { setSendError } from '../persistence/deliveries'
@@ -56,11 +56,7 @@ async function loadContent(deps: SendDeps, deliveryId: number): Promise<BatchCon
     .first()
   if (!row)
     throw ApplicationFailure.nonRetryable(`delivery ${deliveryId} no longer exists`, 'DeliveryNotFound')
-  const from = row.from_email
-    ? row.from_name
-      ? `"${String(row.from_name).replace(/["\\\r\n]/g, '')}" <${row.from_email}>`
-      : row.from_email
-    : deps.defaultFrom
+  const from = fromHeader(row.from_name, row.from_email, deps.defaultFrom)
   return {
     deliveryId,
     subject: row.subject,

@@ -12,6 +12,7 @@ import { ApiError, notFound, toResponse, validationError } from './errors'
 import { DeliveryWorkflows } from './deliveries-workflows'
 import { idempotencyKeys } from './idempotency'
 import { deliveryRoutes } from './routes/deliveries'
+import { proofRoutes } from './routes/proofs'
 import { profileRoutes } from './routes/profiles'
 import { userRoutes } from './routes/users'
 import { sinkRoutes } from './routes/sink'
@@ -169,6 +170,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api/*', idempotencyKeys())
   app.route('/api', profileRoutes(ctx))
   app.route('/api', deliveryRoutes(ctx))
+  app.route('/api', proofRoutes(ctx))
   app.route('/api', recurringRoutes(ctx, deps.temporal))
   app.route('/api', userRoutes(ctx))
   app.route(

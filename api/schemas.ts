@@ -112,6 +112,8 @@ export const DeliveryCreate = z
     /** ISO 8601; without an offset it is read in `timeZone` */
     contactDate: z.string().max(64).nullable().optional(),
     requireApproval: z.boolean().optional(),
+    /** Approval waits for a proof of the current content (default: HERALD_REQUIRE_PROOF). */
+    requireProof: z.boolean().optional(),
   })
   .openapi('DeliveryCreate')
 

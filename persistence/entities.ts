@@ -112,6 +112,8 @@ export const Delivery = defineEntity({
     tracking: p.boolean().default(false),
     guarantee: p.string().length(16).$type<DeliveryGuarantee>().default('at_least_once'),
     requireApproval: p.boolean().default(true),
+    /** Approval waits for a proof of the current version; null: as HERALD_REQUIRE_PROOF says. */
+    requireProof: p.boolean().nullable(),
     targetLimit: p.integer().nullable(),
     status: p.string().length(32).$type<DeliveryStatus>().default('draft').index(),
     /** Bumped by every edit; a preparation is valid for one version. */

@@ -18,6 +18,7 @@ import * as s from '../schemas'
 import { errorReplies, guardedRoute as route, json, jsonBody, workflowErrors } from '../openapi'
 import type { ApiContext } from '../context'
 import { executionLinks } from '../recurring-schedules'
+import { checkProofBeforeApproval } from './proofs'
 
 export function contactDateFrom(
   value: string | null | undefined,
@@ -104,6 +105,7 @@ export function deliveryRoutes(ctx: ApiContext) {
       tracking: delivery.tracking,
       guarantee: delivery.guarantee,
       requireApproval: delivery.requireApproval,
+      requireProof: delivery.requireProof ?? ctx.config.requireProof,
       targetLimit: delivery.targetLimit ?? null,
       version: delivery.version,
       preparedVersion: delivery.preparedVersion ?? null,
@@ -275,9 +277,12 @@ export function deliveryRoutes(ctx: ApiContext) {
     'approve',
     'approveDeliveries',
     'approve a delivery',
-    'Approve a prepared delivery',
+    'Approve a prepared delivery; refused (409) without a proof of its current content where proofs are required',
     s.NoInput,
-    (d, by) => workflows.command(d, messages.approve, { by }),
+    async (d, by) => {
+      await checkProofBeforeApproval(ctx, d)
+      return workflows.command(d, messages.approve, { by })
+    },
   )
   command(
     'reject',
