@@ -13,6 +13,7 @@ import { apiAs, bodyOf, DashboardApiError, type ApiCall, type ApiFetch } from '.
 import { ApiFeatures } from './features'
 import { actionBody, doneMessages, recurringDoneMessages } from './actions'
 import { loadLogs, loadRecurring, loadSeries, oneOf, queryNumber, urlNumber } from './reads'
+import { loadProofs, proofBody } from './proofs'
 import {
   availableActions,
   deliveryActions,
@@ -298,9 +299,10 @@ export function dashboardRoutes(deps: DashboardDeps) {
     const actions = availableActions(delivery, c.get('user').roles, (action) =>
       api().rightFor('post', `/api/deliveries/{id}/${action}`),
     )
-    const [logs, series] = await Promise.all([
+    const [logs, series, proofs] = await Promise.all([
       loadLogs(call, id, c.req.query(), api().has('trackingLogs')),
       api().has('trackingSeries') && delivery.sendingStartedAt ? loadSeries(call, id) : null,
+      loadProofs(call, delivery, c.get('user').roles, api().rightFor('post', '/api/deliveries/{id}/proofs')),
     ])
     return c.html(
       <DeliveryPage
@@ -312,6 +314,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
         logs={logs}
         hasTrackingLogs={api().has('trackingLogs')}
         series={series}
+        proofs={proofs}
         timeZones={timeZones}
       />,
     )
@@ -329,6 +332,24 @@ export function dashboardRoutes(deps: DashboardDeps) {
       tiles: deploymentTiles(d),
       refreshMs: refreshIntervalMs(d.status),
     })
+  })
+
+  // Before `/deliveries/:id/:action`, which would take "proofs" for an action it does not know.
+  app.post('/deliveries/:id/proofs', async (c) => {
+    const id = deliveryId(c)
+    const reply = await callAs(c)<{ proofNo: number; messages: unknown[] }>(
+      'POST',
+      `/api/deliveries/${id}/proofs`,
+      proofBody(await readForm(c)),
+    )
+    const flash = reply.ok
+      ? {
+          kind: 'ok' as const,
+          text: `Proof ${reply.body.proofNo} sent (${reply.body.messages.length} messages).`,
+        }
+      : { kind: 'error' as const, text: reply.error.message }
+    setFlash(c, flash, isSecure(c))
+    return c.redirect(`/deliveries/${id}`, 303)
   })
 
   app.post('/deliveries/:id/:action', async (c) => {

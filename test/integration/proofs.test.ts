@@ -1,4 +1,5 @@
 import { importProfiles, receivedFor, startHarness, type Harness } from '../support/harness'
+import { dashboardClient } from '../support/dashboard-client'
 
 /** Proofs: the message as target profiles get it, to proof addresses, before approval. */
 describe('proofs', () => {
@@ -131,5 +132,35 @@ describe('proofs', () => {
     const id = await prepared(ids, { requireProof: false })
     expect((await h.api('GET', `/api/deliveries/${id}`, { as: 'viewer' })).body.requireProof).toBe(false)
     expect((await approve(id)).status).toBe(200)
+  })
+
+  test('the dashboard: an editor sends a proof from the delivery page and sees it listed; an approver cannot', async () => {
+    const ids = await importProfiles(h, 2)
+    const id = await prepared(ids)
+    const approver = dashboardClient(h)
+    await approver.logIn(h.tokens.approve)
+    const seen = await approver.get(`/deliveries/${id}`)
+    expect(seen.text).toContain('Approval waits for a proof of the current content.')
+    expect(seen.text).not.toContain('Send proof')
+
+    const editor = dashboardClient(h)
+    await editor.logIn(h.tokens.prepare)
+    const csrf = await editor.csrfOf(`/deliveries/${id}`)
+    const bad = await editor.post(`/deliveries/${id}/proofs`, { _csrf: csrf, emails: 'nobody' })
+    expect(bad).toMatchObject({ status: 303, location: `/deliveries/${id}` })
+    expect((await editor.get(`/deliveries/${id}`)).text).toContain('emails.0: not a valid email address')
+
+    const sent = await editor.post(`/deliveries/${id}/proofs`, {
+      _csrf: csrf,
+      emails: 'ada@proof.test, bob@proof.test',
+      asProfiles: String(ids[1]),
+    })
+    expect(sent).toMatchObject({ status: 303, location: `/deliveries/${id}` })
+    const page = (await editor.get(`/deliveries/${id}`)).text
+    expect(page).toContain('Proof 1 sent (2 messages).')
+    expect(page).toContain('A proof of the current content was sent')
+    const rows = page.split('data-table="proofs"')[1]
+    expect(rows).toContain('bob@proof.test')
+    expect(rows).toContain(`&lt;herald.proof.d${id}.n1.2.1.p${ids[1]}@herald.localhost&gt;`)
   })
 })
