@@ -159,6 +159,8 @@ export const Delivery = z
     text: z.string().nullable(),
     audience: z.unknown(),
     contactDate: z.string().nullable(),
+    /** The contact date in words, in the delivery's zone, naming it: "2026-12-01 09:00 Europe/Paris". */
+    contactDateText: z.string().nullable(),
     timeZone: z.string().nullable(),
     messagesToDeliver: z.number(),
     progress: Progress,

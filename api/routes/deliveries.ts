@@ -19,6 +19,7 @@ import { errorReplies, guardedRoute as route, json, jsonBody, workflowErrors } f
 import type { ApiContext } from '../context'
 import { executionLinks } from '../recurring-schedules'
 import { checkProofBeforeApproval } from './proofs'
+import { inZone } from '../../domain/zoned-time'
 
 export function contactDateFrom(
   value: string | null | undefined,
@@ -101,6 +102,10 @@ export function deliveryRoutes(ctx: ApiContext) {
       fromEmail: delivery.fromEmail ?? null,
       audience: delivery.audience,
       contactDate: iso(delivery.contactDate),
+      /** In words, in the delivery's own zone, naming it: "2026-12-01 09:00 Europe/Paris". */
+      contactDateText: delivery.contactDate
+        ? inZone(String(iso(delivery.contactDate)), delivery.timeZone ?? 'UTC')
+        : null,
       timeZone: delivery.timeZone ?? null,
       tracking: delivery.tracking,
       guarantee: delivery.guarantee,

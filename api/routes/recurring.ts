@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { inZone } from '../../domain/zoned-time'
 import { OpenAPIHono, type z } from '@hono/zod-openapi'
 import type { Client } from '@temporalio/client'
 import { audienceProblems } from '../../domain/audience'
@@ -146,7 +147,11 @@ export function recurringRoutes(ctx: ApiContext, temporal: Client) {
     aggregation: recurring.aggregation,
     confirmBeforeEachSend: recurring.confirmBeforeEachSend,
     totals: await totals(recurring),
-    schedule,
+    // The next runs in words, in the recurrence's own zone, named ("2026-12-01 09:00:00 Europe/Paris").
+    schedule: schedule && {
+      ...schedule,
+      nextRunsText: schedule.nextRuns.map((at) => inZone(at, recurring.timeZone, { seconds: true })),
+    },
     scheduleUnanswered: unanswered,
     scheduleId: schedules.scheduleId(recurring.id),
     temporalUrl: schedules.scheduleUrl(recurring.id),

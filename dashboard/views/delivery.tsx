@@ -78,7 +78,7 @@ function Summary(props: { delivery: DeliveryJson }) {
         <dd>
           {d.contactDate ? (
             <>
-              <DateTime value={d.contactDate} /> {d.timeZone && <span class="muted">({d.timeZone})</span>}
+              <DateTime value={d.contactDate} zone={d.timeZone ?? 'UTC'} />
             </>
           ) : (
             'Send once confirmed'
@@ -227,7 +227,7 @@ function ConfirmSend(props: { delivery: DeliveryJson; csrf: string }) {
       {later ? (
         <>
           {' '}
-          from <DateTime value={d.contactDate} />
+          from <DateTime value={d.contactDate} zone={d.timeZone ?? 'UTC'} />
         </>
       ) : (
         ' now'

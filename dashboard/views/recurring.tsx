@@ -52,7 +52,7 @@ function NextRuns(props: { recurring: RecurringJson; count: number }) {
     <ol class="next-runs">
       {next.map((at) => (
         <li>
-          <DateTime value={at} seconds />
+          <DateTime value={at} seconds zone={r.recurrence.timeZone} />
         </li>
       ))}
     </ol>
@@ -220,12 +220,12 @@ function Summary(props: { recurring: RecurringJson }) {
           <dd>
             {r.recurrence.startsAt && (
               <>
-                from <DateTime value={r.recurrence.startsAt} />{' '}
+                from <DateTime value={r.recurrence.startsAt} zone={r.recurrence.timeZone} />{' '}
               </>
             )}
             {r.recurrence.endsAt && (
               <>
-                until <DateTime value={r.recurrence.endsAt} />
+                until <DateTime value={r.recurrence.endsAt} zone={r.recurrence.timeZone} />
               </>
             )}
           </dd>
@@ -405,7 +405,7 @@ function Runs(props: RecurringPageProps) {
                     </a>
                   </td>
                   <td>
-                    <DateTime value={run.scheduledAt} seconds />
+                    <DateTime value={run.scheduledAt} seconds zone={r.recurrence.timeZone} />
                   </td>
                   <td>
                     <StatusBadge
