@@ -1,4 +1,5 @@
 import { importProfiles, readyDelivery, startHarness, type Harness } from '../support/harness'
+import { dashboardClient } from '../support/dashboard-client'
 
 /** Every failure gets a category from its SMTP reply or its report; logs filter by it, the KPIs count it. */
 describe('failure categories', () => {
@@ -67,6 +68,14 @@ describe('failure categories', () => {
       other: 0,
     })
     expect(kpis.kpis).toMatchObject({ processed: 6, delivered: 1, bounces: 5 })
+
+    // The dashboard filters the sending logs by category and shows it beside the failure.
+    const viewer = dashboardClient(h)
+    await viewer.logIn(h.tokens.viewer)
+    const page = (await viewer.get(`/deliveries/${id}?tab=sending&category=refused`)).text
+    expect(page).toContain('<caption>1 sending logs</caption>')
+    expect(page).toContain('hard (refused): 554 5.7.1 message refused as spam')
+    expect(page).toContain('<option value="refused" selected="">Refused (policy, spam)</option>')
   })
 
   test('an auto-reply reported as ignored is categorised, changes no address and is no bounce', async () => {
