@@ -4,7 +4,7 @@ import { Hono, type Context } from 'hono'
 import { csrf } from 'hono/csrf'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { userForToken, userForTokenId, type AuthUser } from '../api/auth'
+import type { AuthUser } from '../domain/auth-user'
 import type { HeraldConfig } from '../config/env'
 import type { Database } from '../persistence/database'
 import { deliveryStatuses } from '../domain/delivery-states'
@@ -34,11 +34,11 @@ import {
   httpsDetector,
   isValidCsrfToken,
   loginFormToken,
-  readSession,
   setFlash,
   startSession,
   takeFlash,
   takeLoginFormToken,
+  sessionUser,
   type Session,
 } from './session'
 import { Layout, query, type PageContext } from './views/layout'
@@ -58,6 +58,8 @@ export interface DashboardDeps {
   config: HeraldConfig
   /** The API app, called in-process. */
   api: ApiFetch
+  /** The user of an API token (the login form), as the API authenticates it. */
+  userForToken: (token: string) => Promise<AuthUser | null>
   /** The API's OpenAPI document: which routes exist and the right each needs. */
   openApiDocument: () => unknown
 }
@@ -210,8 +212,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
 
   app.get('/login', async (c) => {
     const next = safeNext(c.req.query('next'))
-    const session = await readSession(c, deps.db, sessionSecret)
-    if (session && (await userForTokenId(deps.db, session.tokenId))) return c.redirect(next, 303)
+    if (await sessionUser(c, deps.db, sessionSecret)) return c.redirect(next, 303)
     return loginPage(c, next, null)
   })
 
@@ -225,7 +226,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
       return loginPage(c, next, error, 403)
     }
     const token = typeof form.token === 'string' ? form.token.trim() : ''
-    const user = token ? await userForToken(deps.db, token) : null
+    const user = token ? await deps.userForToken(token) : null
     if (!user) return loginPage(c, next, 'This API token is unknown or revoked.', 401)
     await startSession(c, deps.db, user.tokenId, sessionOptions(c))
     return c.redirect(next, 303)
@@ -234,15 +235,15 @@ export function dashboardRoutes(deps: DashboardDeps) {
   // ── Everything else needs a session; every form carries its CSRF token ─────────────────────
 
   app.use('*', async (c, next) => {
-    const session = await readSession(c, deps.db, sessionSecret)
-    const user = session && (await userForTokenId(deps.db, session.tokenId))
-    if (!session || !user) {
+    const found = await sessionUser(c, deps.db, sessionSecret)
+    if (!found) {
       if (c.req.method !== 'GET' || c.req.path.endsWith('/live')) {
         throw new HTTPException(401, { message: 'Your session has ended; log in again.' })
       }
       const url = new URL(c.req.url)
       return c.redirect(`/login${query({ next: url.pathname + url.search })}`, 303)
     }
+    const { session, user } = found
     c.set('user', user)
     c.set('session', session)
     c.set('csrf', csrfToken(sessionSecret, session))
@@ -535,4 +536,10 @@ async function readForm(c: Context): Promise<Record<string, unknown>> {
   } catch {
     throw new HTTPException(400, { message: 'This form could not be read; reload the page and try again.' })
   }
+}
+
+/** Whether a request carries a live dashboard session: the tracking links do not count its views. */
+export function dashboardSession(db: Database, config: HeraldConfig) {
+  return async (c: Context): Promise<boolean> =>
+    Boolean(await sessionUser(c, db, config.dashboard.sessionSecret))
 }

@@ -1,6 +1,6 @@
 import type { Child } from 'hono/jsx'
 import { raw } from 'hono/html'
-import type { AuthUser } from '../../api/auth'
+import type { AuthUser } from '../../domain/auth-user'
 import { roleLabels } from '../../domain/roles'
 import type { LogicalStatus } from '../../domain/delivery-states'
 import type { Flash } from '../session'
