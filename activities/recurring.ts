@@ -5,6 +5,7 @@ import { appendToTarget } from '../persistence/preparation'
 import {
   loadRecurring,
   openExecution,
+  preparedRun,
   recordRun,
   recordRunStart,
   refreshExecutionCounts,
@@ -13,6 +14,7 @@ import {
 import { audienceProblem } from '../domain/delivery-input'
 import { periodKey } from '../domain/recurrence'
 import { replaceTrackedUrls } from '../persistence/tracking'
+import { recordExecutionReport } from '../persistence/deliveries'
 import { hasCriticalProblem, preparationMessages, type PreparationReport } from '../domain/preparation'
 
 export interface BeginRunInput {
@@ -80,7 +82,7 @@ export const createRecurringActivities = (deps: { db: Database; clock: () => Dat
           'RecurringNotFound',
         )
       }
-      const done = await db.knex('recurring_run').where('id', input.runId).first()
+      const done = await preparedRun(db, input.runId)
       const key = periodKey(recurring.aggregation, input.at, recurring.timeZone) ?? `run-${input.runId}`
       const when =
         recurring.aggregation === 'none'
@@ -89,13 +91,14 @@ export const createRecurringActivities = (deps: { db: Database; clock: () => Dat
       const { execution, created } = await openExecution(db, recurring, key, `${recurring.label} (${when})`)
       // Every run of the period sends the same content: storing its links again is harmless, and sure.
       await replaceTrackedUrls(db, execution)
-      if (done?.first_batch != null && Number(done.delivery_id) === execution.id) {
+      if (done && done.executionId === execution.id) {
+        const { firstBatch, batches, toDeliver } = done
         return {
           executionId: execution.id,
           newExecution: created,
-          firstBatch: Number(done.first_batch),
-          batches: Number(done.batch_count),
-          toDeliver: Number(done.messages_to_deliver),
+          firstBatch,
+          batches,
+          toDeliver,
           alreadyIncluded: 0,
           problem: null,
         }
@@ -139,10 +142,7 @@ export const createRecurringActivities = (deps: { db: Database; clock: () => Dat
         batches: counts.batches,
       }
       await refreshExecutionCounts(db, execution.id)
-      await db
-        .knex('delivery')
-        .where('id', execution.id)
-        .update({ preparation_report: JSON.stringify(report), prepared_version: execution.version })
+      await recordExecutionReport(db, execution.id, report, execution.version)
       const problem = hasCriticalProblem(messages)
         ? messages
             .filter((m) => m.severity === 'critical')
