@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common'
 import { DateTime } from 'luxon'
 import type { Database } from '../persistence/database'
+import type { IDelivery, IRecurringDelivery } from '../persistence/entities'
 import { appendToTarget } from '../persistence/preparation'
 import {
   loadRecurring,
@@ -53,9 +54,54 @@ export interface PreparedRun {
   problem: string | null
 }
 
+/**
+ * Adds to the execution the run's targeted profiles it does not hold yet, records them on the run (in the
+ * same transaction) and the execution's report; says what blocks the send, if anything.
+ */
+async function appendRun(
+  deps: { db: Database; clock: () => Date },
+  input: PrepareRunInput,
+  recurring: IRecurringDelivery,
+  execution: IDelivery,
+) {
+  const { db, clock } = deps
+  const counts = await appendToTarget(db, execution, input.batchSize, async (trx, appended) => {
+    const patch: RunPatch = {
+      firstBatch: appended.firstBatch,
+      batchCount: appended.batches,
+      messagesToDeliver: appended.toDeliver,
+      excludedCount: appended.target - appended.toDeliver,
+    }
+    await recordRun(db, input.runId, patch, trx)
+  })
+  // Profiles the execution holds already are no exclusion: "nothing new" is no error in a period.
+  const messages = preparationMessages(recurring, {
+    target: counts.target + counts.alreadyIncluded,
+    toDeliver: counts.toDeliver + counts.alreadyIncluded,
+    excluded: counts.excluded,
+  })
+  const report: PreparationReport = {
+    preparedAt: clock().toISOString(),
+    target: counts.target,
+    toDeliver: counts.toDeliver,
+    excluded: counts.excluded,
+    messages,
+    batches: counts.batches,
+  }
+  await refreshExecutionCounts(db, execution.id)
+  await recordExecutionReport(db, execution.id, report, execution.version)
+  const problem = hasCriticalProblem(messages)
+    ? messages
+        .filter((m) => m.severity === 'critical')
+        .map((m) => m.message)
+        .join('; ')
+    : null
+  return { counts, problem }
+}
+
 /** The activities of a recurring delivery's runs; the sending itself reuses the delivery activities. */
 export const createRecurringActivities = (deps: { db: Database; clock: () => Date }) => {
-  const { db, clock } = deps
+  const { db } = deps
 
   return {
     async beginRun(input: BeginRunInput): Promise<BeginRunResult> {
@@ -118,37 +164,7 @@ export const createRecurringActivities = (deps: { db: Database; clock: () => Dat
         }
       }
 
-      const counts = await appendToTarget(db, execution, input.batchSize, async (trx, appended) => {
-        const patch: RunPatch = {
-          firstBatch: appended.firstBatch,
-          batchCount: appended.batches,
-          messagesToDeliver: appended.toDeliver,
-          excludedCount: appended.target - appended.toDeliver,
-        }
-        await recordRun(db, input.runId, patch, trx)
-      })
-      // Profiles the execution holds already are no exclusion: "nothing new" is no error in a period.
-      const messages = preparationMessages(recurring, {
-        target: counts.target + counts.alreadyIncluded,
-        toDeliver: counts.toDeliver + counts.alreadyIncluded,
-        excluded: counts.excluded,
-      })
-      const report: PreparationReport = {
-        preparedAt: clock().toISOString(),
-        target: counts.target,
-        toDeliver: counts.toDeliver,
-        excluded: counts.excluded,
-        messages,
-        batches: counts.batches,
-      }
-      await refreshExecutionCounts(db, execution.id)
-      await recordExecutionReport(db, execution.id, report, execution.version)
-      const problem = hasCriticalProblem(messages)
-        ? messages
-            .filter((m) => m.severity === 'critical')
-            .map((m) => m.message)
-            .join('; ')
-        : null
+      const { counts, problem } = await appendRun(deps, input, recurring, execution)
       return {
         executionId: execution.id,
         newExecution: created,
