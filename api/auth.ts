@@ -1,15 +1,12 @@
 import crypto from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
 import type { Database } from '../persistence/database'
-import { hasRight, missingRoleMessage, type Right, type Role } from '../domain/roles'
+import { hasRight, missingRoleMessage, type Right } from '../domain/roles'
+import type { AuthUser } from '../domain/auth-user'
+import { findActiveTokenUser } from '../persistence/token-users'
 import { forbidden, unauthorized } from './errors'
 
-export interface AuthUser {
-  id: number
-  name: string
-  roles: Role[]
-  tokenId: number
-}
+export type { AuthUser }
 
 export type AppEnv = { Variables: { user: AuthUser } }
 
@@ -42,32 +39,13 @@ export function sameTokenHash(stored: string, presented: string): boolean {
 export const actingUser = Symbol('herald.actingUser')
 export type InProcessEnv = { [actingUser]?: AuthUser }
 
-/** The user behind an active (not revoked) API token, found by the token's hash or by its id. */
-async function activeTokenUser(
-  db: Database,
-  where: { hash: string } | { id: number },
-): Promise<AuthUser | null> {
-  const query = db
-    .knex('api_token as t')
-    .join('app_user as u', 'u.id', 't.user_id')
-    .select('t.id as token_id', 't.token_hash', 't.revoked_at', 'u.id', 'u.name', 'u.roles')
-  const row = await (
-    'hash' in where ? query.where('t.token_hash', where.hash) : query.where('t.id', where.id)
-  ).first()
-  if (!row || row.revoked_at) return null
-  if ('hash' in where && !sameTokenHash(String(row.token_hash), where.hash)) return null
-  const roles = (typeof row.roles === 'string' ? JSON.parse(row.roles) : row.roles) as Role[]
-  return { id: Number(row.id), name: String(row.name), roles, tokenId: Number(row.token_id) }
-}
-
 /** The user of an API token; tokens are stored hashed and compared in constant time. */
-export function userForToken(db: Database, token: string): Promise<AuthUser | null> {
-  return activeTokenUser(db, { hash: hashToken(token) })
-}
-
-/** The user of an API token known by its id (a dashboard session), as long as it is not revoked. */
-export function userForTokenId(db: Database, tokenId: number): Promise<AuthUser | null> {
-  return activeTokenUser(db, { id: tokenId })
+export async function userForToken(db: Database, token: string): Promise<AuthUser | null> {
+  const hash = hashToken(token)
+  const found = await findActiveTokenUser(db, { hash })
+  if (!found || !sameTokenHash(found.tokenHash, hash)) return null
+  const { tokenHash: _, ...user } = found
+  return user
 }
 
 /** Resolves `Authorization: Bearer <token>` to its user. */

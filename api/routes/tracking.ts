@@ -13,8 +13,7 @@ import { findTrackedUrl, sentAddress, unsubscribeProfile } from '../../persisten
 import { renderMessageHtml, type MessageRecipient } from '../../mail/compose'
 import { mirrorPageHeaders, sanitizeMessageHtml, trackingPage } from '../../mail/mirror-page'
 import { TrackingUrls } from '../../mail/tracking-urls'
-import { readSession } from '../../dashboard/session'
-import { userForToken, userForTokenId } from '../auth'
+import { userForToken } from '../auth'
 import { ApiError, notFound } from '../errors'
 
 export interface TrackingDeps {
@@ -23,8 +22,11 @@ export interface TrackingDeps {
   publicUrl: string
   quarantine: QuarantineRules
   writer: TrackingWriter
-  /** Signs dashboard sessions: a logged-in user's views are not a reader's. */
-  sessionSecret: string
+  /**
+   * Whether the request carries a live dashboard session (server/app.ts passes the dashboard's check):
+   * a logged-in user's views are not a reader's.
+   */
+  dashboardSession?: (c: Context) => Promise<boolean>
 }
 
 /** A transparent 1×1 GIF. */
@@ -93,9 +95,8 @@ export function trackingRoutes(deps: TrackingDeps) {
   const byHeraldUser = async (c: Context): Promise<boolean> => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')
     if (bearer) return Boolean(await userForToken(db, bearer[1]))
-    if (!c.req.header('cookie')) return false
-    const session = await readSession(c, db, deps.sessionSecret)
-    return Boolean(session && (await userForTokenId(db, session.tokenId)))
+    if (!c.req.header('cookie') || !deps.dashboardSession) return false
+    return deps.dashboardSession(c)
   }
 
   // Opens are the volume: answered at once, stored with the next batch (and before shutdown ends).
