@@ -5,7 +5,6 @@ import {
   continueAsNew,
   patched,
   proxyActivities,
-  setCurrentDetails,
   setHandler,
   allHandlersFinished,
   workflowInfo,
@@ -25,7 +24,7 @@ import { commandPayloads, payloadProblem, preparationInputInvalid } from '../dom
 import type { DeliverySettings } from '../domain/settings'
 import type { DeliveryStatePatch } from '../persistence/deliveries'
 import * as messages from './messages'
-import { recordDeliveryStatus, recordState } from './records'
+import { recordDeliveryStatus, recordState, showStatus } from './records'
 import { afterPass, BatchWindow, failSend, workActivityOptions, type PassInterruptions } from './sending'
 import { startStatsChild } from './stats'
 import { deliveryStatsWorkflowId } from './stats-messages'
@@ -116,17 +115,10 @@ class DeliveryLifecycle {
       sendingStartedAt: null,
       validUntil: null,
     }
-    this.window = new BatchWindow(input.settings.batchWindow, {
+    this.window = new BatchWindow(input.settings, {
+      target: () => ({ deliveryId: input.deliveryId, validUntil: this.s.validUntil ?? Date.now() }),
       next: () => (this.mayStartBatch() ? (this.s.queued.shift() ?? this.s.nextBatch++) : null),
-      describe: (batchNo) => ({
-        input: {
-          deliveryId: input.deliveryId,
-          batchNo,
-          validUntil: this.s.validUntil ?? Date.now(),
-          retryIntervalMs: input.settings.retryIntervalMs,
-        },
-        summary: `Send batch ${batchNo + 1} of ${this.s.batchCount}`,
-      }),
+      summary: (batchNo) => `Send batch ${batchNo + 1} of ${this.s.batchCount}`,
       sent: () => void this.s.batchesDone++,
       requeue: (batchNo) => void this.s.queued.push(batchNo),
     })
@@ -487,7 +479,7 @@ class DeliveryLifecycle {
   }
 
   private describe(): void {
-    setCurrentDetails(`**${statusLabels[this.s.status]}** — ${waitingFor(this.s)}`)
+    showStatus(statusLabels[this.s.status], waitingFor(this.s))
   }
 
   private view(): DeliveryView {
@@ -502,7 +494,7 @@ class DeliveryLifecycle {
   }
 
   private timeToContinueAsNew(): boolean {
-    return this.window.started >= this.input.settings.batchesPerRun || workflowInfo().continueAsNewSuggested
+    return this.window.timeToContinueAsNew()
   }
 
   private continueAsNew(): Promise<never> {

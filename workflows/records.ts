@@ -1,4 +1,4 @@
-import { proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow'
+import { proxyLocalActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow'
 import type { HeraldActivities } from '../activities'
 import type { DeliveryStatus } from '../domain/delivery-states'
 import type { DeliveryStatePatch } from '../persistence/deliveries'
@@ -18,4 +18,9 @@ export async function recordDeliveryStatus(
 ): Promise<void> {
   upsertSearchAttributes([{ key: DeliveryStatusAttribute, value: status }])
   await recordState(deliveryId, { status, ...extra })
+}
+
+/** The current details the Temporal UI shows: the status and what the workflow waits for. */
+export function showStatus(label: string, waitingFor: string): void {
+  setCurrentDetails(`**${label}** — ${waitingFor}`)
 }

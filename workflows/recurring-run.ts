@@ -6,7 +6,6 @@ import {
   continueAsNew,
   patched,
   proxyActivities,
-  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -23,7 +22,7 @@ import { runStatusLabels, type RunStatus } from '../domain/recurring-runs'
 import type { DeliverySettings } from '../domain/settings'
 import type { DeliveryStatePatch } from '../persistence/deliveries'
 import { DeliveryIdAttribute, recordedPrefix, refusals, type Actor } from './messages'
-import { recordDeliveryStatus, recordRun } from './records'
+import { recordDeliveryStatus, recordRun, showStatus } from './records'
 import { confirmRun, recurringRunWorkflowId, runState, type RunView } from './recurring-messages'
 import { afterPass, BatchWindow, failSend, workActivityOptions } from './sending'
 import { startStatsChild } from './stats'
@@ -102,18 +101,12 @@ class RecurringRun {
     })
     setHandler(runState, () => this.view())
     this.window = new BatchWindow(
-      input.settings.batchWindow,
+      input.settings,
       {
-        next: () => (this.s.toSend.length && !this.timeToContinue() ? this.s.toSend.shift()! : null),
-        describe: (batchNo) => ({
-          input: {
-            deliveryId: this.s.executionId,
-            batchNo,
-            validUntil: this.s.validUntil,
-            retryIntervalMs: input.settings.retryIntervalMs,
-          },
-          summary: `Send batch ${batchNo + 1} of delivery ${this.s.executionId}`,
-        }),
+        target: () => ({ deliveryId: this.s.executionId, validUntil: this.s.validUntil }),
+        next: () =>
+          this.s.toSend.length && !this.window.timeToContinueAsNew() ? this.s.toSend.shift()! : null,
+        summary: (batchNo) => `Send batch ${batchNo + 1} of delivery ${this.s.executionId}`,
         sent: () => void this.s.batchesDone++,
         requeue: (batchNo) => void this.s.toSend.push(batchNo),
       },
@@ -335,7 +328,7 @@ class RecurringRun {
   }
 
   private describe(): void {
-    setCurrentDetails(`**${runStatusLabels[this.s.status]}** — ${this.waitingFor()}`)
+    showStatus(runStatusLabels[this.s.status], this.waitingFor())
   }
 
   private waitingFor(): string {
@@ -363,10 +356,6 @@ class RecurringRun {
       messagesToDeliver: this.s.messagesToDeliver,
       waitingFor: this.waitingFor(),
     }
-  }
-
-  private timeToContinue(): boolean {
-    return this.window.started >= this.input.settings.batchesPerRun || workflowInfo().continueAsNewSuggested
   }
 
   private continueAsNew(): Promise<never> {

@@ -4,8 +4,10 @@ import {
   condition,
   isCancellation,
   proxyActivities,
+  workflowInfo,
 } from '@temporalio/workflow'
 import type { HeraldActivities, SendBatchInput } from '../activities'
+import type { DeliverySettings } from '../domain/settings'
 
 /**
  * The send engine both workflows share (SPEC.md "Sending"): a sliding window of batch activities, the
@@ -36,8 +38,10 @@ const { remainingWork, expireRetries, failUnfinished } =
 export interface BatchSource {
   /** The batch to start now, or null when none may start (none left, not sending, time to continue as new). */
   next(): number | null
-  /** What a batch's activity sends, and the summary the Temporal UI shows for it. */
-  describe(batchNo: number): { input: SendBatchInput; summary: string }
+  /** The delivery the batches belong to, and the end of its validity period. */
+  target(): Pick<SendBatchInput, 'deliveryId' | 'validUntil'>
+  /** What the Temporal UI shows for a batch's activity. */
+  summary(batchNo: number): string
   /** Every message of the batch has a final or retry-pending sending log. */
   sent(batchNo: number): void
   /** A pause or stop cancelled the batch: whatever it did not send is sent after a resume. */
@@ -58,20 +62,25 @@ const uninterrupted: PassInterruptions = {
   halted: () => false,
 }
 
-/** At most `size` batch activities at once, each in its own cancellation scope. */
+/** At most `batchWindow` batch activities at once, each in its own cancellation scope. */
 export class BatchWindow {
   private readonly running = new Map<number, CancellationScope>()
-  /** Batches started by this workflow run: it continues as new after a number of them. */
-  started = 0
+  /** Batches started by this workflow run. */
+  private started = 0
   /** The error of a batch that failed for good; the send fails with it. */
   failure: unknown = null
 
   constructor(
-    private readonly size: number,
+    private readonly settings: Pick<DeliverySettings, 'batchWindow' | 'batchesPerRun' | 'retryIntervalMs'>,
     private readonly batches: BatchSource,
     /** Whether a failure cancels the batches still running (else they finish first). */
     private readonly cancelOnFailure: () => boolean = () => true,
   ) {}
+
+  /** The workflow continues as new after `batchesPerRun` batches, or when Temporal suggests it. */
+  timeToContinueAsNew(): boolean {
+    return this.started >= this.settings.batchesPerRun || workflowInfo().continueAsNewSuggested
+  }
 
   get idle(): boolean {
     return this.running.size === 0
@@ -97,7 +106,7 @@ export class BatchWindow {
   }
 
   private fill(): void {
-    while (!this.failure && this.running.size < this.size) {
+    while (!this.failure && this.running.size < this.settings.batchWindow) {
       const batchNo = this.batches.next()
       if (batchNo === null) return
       this.start(batchNo)
@@ -108,11 +117,12 @@ export class BatchWindow {
     const scope = new CancellationScope()
     this.running.set(batchNo, scope)
     this.started++
-    const { input, summary } = this.batches.describe(batchNo)
+    const { deliveryId, validUntil } = this.batches.target()
+    const input = { deliveryId, batchNo, validUntil, retryIntervalMs: this.settings.retryIntervalMs }
     const options = {
       ...sendBatchOptions,
-      scheduleToCloseTimeout: Math.max(input.validUntil - Date.now(), 60_000),
-      summary,
+      scheduleToCloseTimeout: Math.max(validUntil - Date.now(), 60_000),
+      summary: this.batches.summary(batchNo),
     }
     scope
       .run(() => sendBatch.executeWithOptions(options, [input]))
