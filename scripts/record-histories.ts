@@ -193,6 +193,11 @@ async function record() {
         typeof result === 'number' ? [`${h.config.temporal.workflowIdPrefix}delivery-${result}`] : result
       let n = 0
       for (const workflowId of workflowIds) {
+        // The database may say finished before the workflow has closed (stats child, last replies).
+        await h.client.workflow
+          .getHandle(workflowId)
+          .result()
+          .catch(() => undefined)
         for await (const run of h.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
           // The CLI's JSON is the form the Temporal UI exports, which historyFromJSON reads back.
           const json = execFileSync(cli, [
