@@ -156,37 +156,21 @@ class DeliveryLifecycle {
   // ── Users' commands ────────────────────────────────────────────────────────────────────────────
 
   private listen(): void {
-    setHandler(
-      messages.prepare,
-      (input) => this.accept({ kind: 'prepare', input }),
-      this.validating('prepare'),
-    )
-    setHandler(
-      messages.approve,
-      (input) => this.accept({ kind: 'approve', input }),
-      this.validating('approve'),
-    )
-    setHandler(messages.reject, (input) => this.accept({ kind: 'reject', input }), this.validating('reject'))
-    setHandler(
-      messages.confirm,
-      (input) => this.accept({ kind: 'confirm', input }),
-      this.validating('confirm'),
-    )
-    setHandler(
-      messages.schedule,
-      (input) => this.accept({ kind: 'schedule', input }),
-      this.validating('schedule'),
-    )
-    setHandler(messages.edit, (input) => this.accept({ kind: 'edit', input }), this.validating('edit'))
-    setHandler(messages.pause, (input) => this.accept({ kind: 'pause', input }), this.validating('pause'))
-    setHandler(messages.resume, (input) => this.accept({ kind: 'resume', input }), this.validating('resume'))
-    setHandler(messages.stop, (input) => this.accept({ kind: 'stop', input }), this.validating('stop'))
-    setHandler(messages.remove, (input) => this.accept({ kind: 'delete', input }), this.validating('delete'))
+    setHandler(messages.prepare, (input) => this.queue({ kind: 'prepare', input }), this.checks('prepare'))
+    setHandler(messages.approve, (input) => this.queue({ kind: 'approve', input }), this.checks('approve'))
+    setHandler(messages.reject, (input) => this.queue({ kind: 'reject', input }), this.checks('reject'))
+    setHandler(messages.confirm, (input) => this.queue({ kind: 'confirm', input }), this.checks('confirm'))
+    setHandler(messages.schedule, (input) => this.queue({ kind: 'schedule', input }), this.checks('schedule'))
+    setHandler(messages.edit, (input) => this.queue({ kind: 'edit', input }), this.checks('edit'))
+    setHandler(messages.pause, (input) => this.queue({ kind: 'pause', input }), this.checks('pause'))
+    setHandler(messages.resume, (input) => this.queue({ kind: 'resume', input }), this.checks('resume'))
+    setHandler(messages.stop, (input) => this.queue({ kind: 'stop', input }), this.checks('stop'))
+    setHandler(messages.remove, (input) => this.queue({ kind: 'delete', input }), this.checks('delete'))
     setHandler(messages.state, () => this.view())
   }
 
   /** Queues a command; its update is answered once the command has taken effect, or refused. */
-  private accept(command: CommandOf): Promise<DeliveryView> {
+  private queue(command: CommandOf): Promise<DeliveryView> {
     return new Promise((resolve, reject) =>
       this.inbox.push({
         ...command,
@@ -209,7 +193,7 @@ class DeliveryLifecycle {
    * schema: an update sent straight to Temporal writes nothing the API could not) and a command the
    * current state does not allow. Validators do not run on replay, so the schema may grow stricter.
    */
-  private validating(kind: DeliveryCommand) {
+  private checks(kind: DeliveryCommand) {
     return {
       validator: (input: Actor & { expectedMessages?: number }) => {
         const refusal = this.payloadRefusal(kind, input) ?? this.refusal(kind, input)
