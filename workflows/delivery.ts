@@ -376,6 +376,10 @@ class DeliveryLifecycle {
     }
   }
 
+  /**
+   * Its own async step on purpose: the extra turn lets a resume's update complete before the next batch
+   * is scheduled, the order recorded histories hold (inlined, paused-resumed-…-run3 fails to replay).
+   */
   private async whilePaused(): Promise<void> {
     await this.dispatch(await this.nextCommand())
   }
