@@ -3,7 +3,7 @@ import type { HeraldConfig } from '../config/env'
 import type { StatsFigures } from '../domain/kpis'
 import type { Database } from '../persistence/database'
 import { computeDeliveryStats } from '../persistence/stats'
-import { computeStats, deliveryStatsWorkflowId } from '../workflows/messages'
+import { computeStats, deliveryStatsWorkflowId } from '../workflows/stats-messages'
 
 const commandDeadlineMs = 20_000
 

@@ -1,4 +1,4 @@
-import { deliveryStatsWorkflowId } from '../../workflows/messages'
+import { deliveryStatsWorkflowId } from '../../workflows/stats-messages'
 import {
   importProfiles,
   receivedFor,
