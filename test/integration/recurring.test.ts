@@ -51,19 +51,19 @@ describe('recurring deliveries', () => {
   test('three runs without aggregation make three executions', async () => {
     const profileIds = await importProfiles(h, 3)
     const start = Date.now() + 1500
-    // Runs 5 s apart: a run whose workflow a busy machine starts late is superseded by the next one and
+    // Runs 6 s apart: a run whose workflow a busy machine starts late is superseded by the next one and
     // skipped (Herald's rule for missed runs), so a shorter interval fails at load 16.
     const id = await createRecurring(h, {
       audience: { profileIds },
       recurrence: {
-        every: '5s',
+        every: '6s',
         startsAt: new Date(start).toISOString(),
-        endsAt: new Date(start + 12_000).toISOString(),
+        endsAt: new Date(start + 14_000).toISOString(),
       },
     })
     const runs = await waitForRuns(h, id, (r) => withStatus(r, 'sent').length === 3)
     // Past its end, the schedule has no run running and none to come: three it is, for good.
-    await untilClock(start + 12_000)
+    await untilClock(start + 14_000)
     await waitUntil(`schedule of recurring ${id} to be done`, () => scheduleIsDone(h, id))
     expect(await runsOf(h, id)).toHaveLength(3)
     expect(runs.map((r) => r.messagesToDeliver)).toEqual([3, 3, 3])
@@ -101,10 +101,10 @@ describe('recurring deliveries', () => {
       audience: { filter: [{ field: 'attributes.segment', op: 'eq', value: segment }] },
       aggregation: 'day',
       recurrence: {
-        every: '5s',
+        every: '6s',
         timeZone: zoneAroundNoon(),
         startsAt: new Date(start).toISOString(),
-        endsAt: new Date(start + 12_000).toISOString(),
+        endsAt: new Date(start + 14_000).toISOString(),
       },
     })
     await waitForRuns(h, id, (r) => withStatus(r, 'sent').length >= 1)

@@ -147,7 +147,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       }
       return { status: res.status, body: parsed }
     },
-    async waitForStatus(deliveryId, status, timeoutMs = 60_000) {
+    async waitForStatus(deliveryId, status, timeoutMs = 90_000) {
       const wanted = Array.isArray(status) ? status : [status]
       const deadline = Date.now() + timeoutMs
       let last: any = null

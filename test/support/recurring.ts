@@ -40,7 +40,7 @@ export async function waitForRuns(
   h: Harness,
   id: number,
   done: (runs: any[]) => boolean,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
 ): Promise<any[]> {
   const deadline = Date.now() + timeoutMs
   let runs: any[] = []
