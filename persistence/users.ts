@@ -1,11 +1,40 @@
 import type { Database } from './database'
 import type { Role } from '../domain/roles'
-import { hashToken, newToken } from '../api/auth'
+import { hashToken, newToken, sameTokenHash } from '../domain/api-tokens'
 
 export interface UserRow {
   id: number
   name: string
   roles: Role[]
+}
+
+/** The user behind an API token, and which token it was. */
+export interface TokenUser extends UserRow {
+  tokenId: number
+}
+
+const rolesOf = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value) as Role[]
+
+/** The user behind an active (not revoked) API token, found by the token's hash or by its id. */
+export async function activeTokenUser(
+  db: Database,
+  where: { hash: string } | { id: number },
+): Promise<TokenUser | null> {
+  const query = db
+    .knex('api_token as t')
+    .join('app_user as u', 'u.id', 't.user_id')
+    .select('t.id as token_id', 't.token_hash', 't.revoked_at', 'u.id', 'u.name', 'u.roles')
+  const row = await (
+    'hash' in where ? query.where('t.token_hash', where.hash) : query.where('t.id', where.id)
+  ).first()
+  if (!row || row.revoked_at) return null
+  if ('hash' in where && !sameTokenHash(String(row.token_hash), where.hash)) return null
+  return {
+    id: Number(row.id),
+    name: String(row.name),
+    roles: rolesOf(row.roles),
+    tokenId: Number(row.token_id),
+  }
 }
 
 export async function createUser(db: Database, name: string, roles: Role[]): Promise<UserRow> {
@@ -22,7 +51,7 @@ export async function findUser(db: Database, name: string): Promise<UserRow | nu
   return {
     id: Number(row.id),
     name: row.name,
-    roles: typeof row.roles === 'string' ? JSON.parse(row.roles) : row.roles,
+    roles: rolesOf(row.roles),
   }
 }
 
@@ -31,8 +60,12 @@ export async function listUsers(db: Database): Promise<UserRow[]> {
   return rows.map((row) => ({
     id: Number(row.id),
     name: String(row.name),
-    roles: (typeof row.roles === 'string' ? JSON.parse(row.roles) : row.roles) as Role[],
+    roles: rolesOf(row.roles),
   }))
+}
+
+export async function userExists(db: Database, userId: number): Promise<boolean> {
+  return Boolean(await db.knex('app_user').select('id').where('id', userId).first())
 }
 
 /** Issues a token; only its hash is stored, so this is the one time it can be read. */

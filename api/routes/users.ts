@@ -2,7 +2,7 @@ import { OpenAPIHono, z } from '@hono/zod-openapi'
 import { roleLabels } from '../../domain/roles'
 import type { AppEnv } from '../auth'
 import { conflict, notFound } from '../errors'
-import { createUser, findUser, issueToken, listUsers, revokeToken } from '../../persistence/users'
+import { createUser, findUser, issueToken, listUsers, revokeToken, userExists } from '../../persistence/users'
 import * as s from '../schemas'
 import { errorReplies, guardedRoute as route } from '../openapi'
 import type { ApiContext } from '../context'
@@ -82,8 +82,7 @@ export function userRoutes(ctx: ApiContext) {
     async (c) => {
       const { id } = c.req.valid('param')
       const label = (c.req.valid('json') as { label?: string } | undefined)?.label ?? 'api'
-      const exists = await ctx.db.knex('app_user').where('id', id).first()
-      if (!exists) throw notFound('user')
+      if (!(await userExists(ctx.db, id))) throw notFound('user')
       return c.json(await issueToken(ctx.db, id, label), 201)
     },
   )
