@@ -8,20 +8,12 @@ import { requireTrackingSecret, type HeraldConfig } from '../config/env'
 import type { Database } from '../persistence/database'
 import type { SmtpSink } from '../mail/smtp-sink'
 import { authenticate, type AppEnv } from './auth'
-import { ApiError, notFound, toResponse, validationError } from './errors'
-import { DeliveryWorkflows } from './deliveries-workflows'
+import { ApiError, notFound, toResponse } from './errors'
+import { apiContext } from './context'
+import { apiRoutes } from './routes'
 import { idempotencyKeys } from './idempotency'
-import { deliveryRoutes } from './routes/deliveries'
-import { profileRoutes } from './routes/profiles'
-import { userRoutes } from './routes/users'
-import { sinkRoutes } from './routes/sink'
-import { monitoringRoutes } from './routes/monitoring'
-import { addressRoutes } from './routes/addresses'
 import { trackingRoutes } from './routes/tracking'
 import { TrackingWriter } from '../persistence/tracking-writer'
-import { StatsWorkflows } from './stats-workflows'
-import { recurringRoutes } from './routes/recurring'
-import type { ApiContext } from './context'
 import { docsRoutes } from './docs'
 import { dashboardPaths, dashboardRoutes } from '../dashboard'
 
@@ -79,15 +71,7 @@ function isJson(contentType: string | undefined): boolean {
 
 /** Herald's HTTP API (thin routes over the database and the delivery workflows) and its dashboard. */
 export function createApp(deps: AppDeps) {
-  const ctx: ApiContext = {
-    db: deps.db,
-    config: deps.config,
-    sink: deps.sink,
-    workflows: new DeliveryWorkflows(deps.temporal, deps.config),
-    validationHook: (result) => {
-      if (!result.success) throw validationError(result.error)
-    },
-  }
+  const ctx = apiContext(deps)
   const app = new OpenAPIHono<AppEnv>({ defaultHook: ctx.validationHook })
   app.onError((err, c) => toResponse(err, c))
 
@@ -167,16 +151,7 @@ export function createApp(deps: AppDeps) {
     path === '/api/openapi.json' || path === '/api/docs' || path.startsWith('/api/docs/')
   app.use('/api/*', async (c, next) => (open(c.req.path) ? next() : authenticate(deps.db)(c, next)))
   app.use('/api/*', idempotencyKeys())
-  app.route('/api', profileRoutes(ctx))
-  app.route('/api', deliveryRoutes(ctx))
-  app.route('/api', recurringRoutes(ctx, deps.temporal))
-  app.route('/api', userRoutes(ctx))
-  app.route(
-    '/api',
-    monitoringRoutes(ctx, new StatsWorkflows(deps.temporal, deps.config, deps.db), trackingSecret),
-  )
-  app.route('/api', addressRoutes(ctx))
-  if (deps.sink) app.route('/api', sinkRoutes(ctx, deps.sink))
+  app.route('/api', apiRoutes(ctx))
 
   // The dashboard's pages, which call the API in-process as their logged-in user.
   let document: unknown = null

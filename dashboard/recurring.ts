@@ -1,6 +1,6 @@
 import cronstrue from 'cronstrue'
 import { Duration } from 'luxon'
-import type { ScheduleView } from '../api/recurring-schedules'
+import type { ScheduleView } from '../api/temporal'
 import type { DeliveryStatus } from '../domain/delivery-states'
 import type { AggregationPeriod } from '../domain/recurrence'
 import {
