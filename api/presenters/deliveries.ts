@@ -8,6 +8,20 @@ import { progressOf } from './progress'
 
 export const iso = (date: Date | null | undefined) => date?.toISOString() ?? null
 
+/** What a delivery (or a recurring delivery) sends, and to whom. */
+export function messageContent(
+  content: Pick<IDelivery, 'subject' | 'html' | 'text' | 'fromName' | 'fromEmail' | 'audience'>,
+) {
+  return {
+    subject: content.subject,
+    html: content.html ?? null,
+    text: content.text ?? null,
+    fromName: content.fromName ?? null,
+    fromEmail: content.fromEmail ?? null,
+    audience: content.audience,
+  }
+}
+
 /**
  * A delivery's workflow and its page in the Temporal UI. An execution (of a recurring delivery) has no
  * workflow of its own: the link lists the runs that added to it, and `workflowId` names the latest.
@@ -35,12 +49,7 @@ export async function presentDelivery(ctx: ApiContext, delivery: IDelivery) {
     status,
     statusLabel: statusLabels[status],
     logicalStatus: logicalStatus[status],
-    subject: delivery.subject,
-    html: delivery.html ?? null,
-    text: delivery.text ?? null,
-    fromName: delivery.fromName ?? null,
-    fromEmail: delivery.fromEmail ?? null,
-    audience: delivery.audience,
+    ...messageContent(delivery),
     contactDate: iso(delivery.contactDate),
     timeZone: delivery.timeZone ?? null,
     tracking: delivery.tracking,

@@ -8,7 +8,7 @@ import type { StatusCounts } from '../../persistence/sending-logs'
 import { kpiCountsOf } from '../../persistence/stats'
 import type { ApiContext } from '../context'
 import type { ScheduleView } from '../temporal'
-import { iso, workflowLinks } from './deliveries'
+import { iso, messageContent, workflowLinks } from './deliveries'
 import { progressOf, sendingKpis } from './progress'
 
 /** The schedule as Temporal described it (null once deleted), or why Temporal did not answer in time. */
@@ -49,12 +49,7 @@ export async function presentRecurring(
     id: recurring.id,
     label: recurring.label,
     status: recurring.status,
-    subject: recurring.subject,
-    html: recurring.html ?? null,
-    text: recurring.text ?? null,
-    fromName: recurring.fromName ?? null,
-    fromEmail: recurring.fromEmail ?? null,
-    audience: recurring.audience,
+    ...messageContent(recurring),
     tracking: recurring.tracking,
     guarantee: recurring.guarantee,
     targetLimit: recurring.targetLimit ?? null,

@@ -18,18 +18,21 @@ import { userRoutes } from './users'
 /** Every route of the API (mounted under /api, behind authentication), each router one part of the spec. */
 export function apiRoutes(ctx: ApiContext) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: ctx.validationHook })
-  app.route('/', profileRoutes(ctx))
-  app.route('/', deliveryRoutes(ctx))
-  app.route('/', deliveryCommandRoutes(ctx))
-  app.route('/', deliveryLogRoutes(ctx))
-  app.route('/', recurringRoutes(ctx))
-  app.route('/', recurringRunRoutes(ctx))
-  app.route('/', recurringCommandRoutes(ctx))
-  app.route('/', userRoutes(ctx))
-  app.route('/', deliveryStatsRoutes(ctx))
-  app.route('/', alertRoutes(ctx))
-  app.route('/', profileHistoryRoutes(ctx))
-  app.route('/', addressRoutes(ctx))
+  const routers = [
+    profileRoutes,
+    deliveryRoutes,
+    deliveryCommandRoutes,
+    deliveryLogRoutes,
+    recurringRoutes,
+    recurringRunRoutes,
+    recurringCommandRoutes,
+    userRoutes,
+    deliveryStatsRoutes,
+    alertRoutes,
+    profileHistoryRoutes,
+    addressRoutes,
+  ]
+  for (const routes of routers) app.route('/', routes(ctx))
   if (ctx.sink) app.route('/', sinkRoutes(ctx, ctx.sink))
   return app
 }
