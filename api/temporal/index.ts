@@ -7,7 +7,6 @@ import { RecurringSchedules } from './schedules'
 import { StatsWorkflows } from './stats'
 
 export type HeraldTemporal = ReturnType<typeof heraldTemporal>
-export { commandDeadlineMs } from './deadline'
 export { ScheduleUnanswered, type ScheduleView } from './schedules'
 
 /**
