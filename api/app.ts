@@ -15,13 +15,14 @@ import { idempotencyKeys } from './idempotency'
 import { trackingRoutes } from './routes/tracking'
 import { TrackingWriter } from '../persistence/tracking-writer'
 import { docsRoutes } from './docs'
-import { dashboardPaths, dashboardRoutes } from '../dashboard'
 
 export interface AppDeps {
   db: Database
   temporal: Client
   config: HeraldConfig
   sink?: SmtpSink
+  /** Whether a request carries a live dashboard session, when the dashboard is served (server/app.ts). */
+  dashboardSession?: (c: Context) => Promise<boolean>
 }
 
 const documentConfig = {
@@ -43,7 +44,7 @@ const documentConfig = {
 const apiBodyLimit = 20 * 1024 * 1024
 const formBodyLimit = 64 * 1024
 
-const isApiPath = (path: string) => path === '/api' || path.startsWith('/api/')
+export const isApiPath = (path: string) => path === '/api' || path.startsWith('/api/')
 
 function tooLarge(limit: string) {
   return (): never => {
@@ -69,8 +70,16 @@ function isJson(contentType: string | undefined): boolean {
   return /^application\/([\w.-]+\+)?json$/i.test(mediaType)
 }
 
-/** Herald's HTTP API (thin routes over the database and the delivery workflows) and its dashboard. */
-export function createApp(deps: AppDeps) {
+/** An unknown path under /api: the API's 404, in its one JSON error shape. */
+export function apiNotFound(c: Context): Response | Promise<Response> {
+  return toResponse(new ApiError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`), c)
+}
+
+/**
+ * Herald's HTTP API: thin routes over the database and the delivery workflows, and the tracking links.
+ * server/app.ts mounts the dashboard beside it.
+ */
+export function createApiApp(deps: AppDeps) {
   const ctx = apiContext(deps)
   const app = new OpenAPIHono<AppEnv>({ defaultHook: ctx.validationHook })
   app.onError((err, c) => toResponse(err, c))
@@ -120,7 +129,7 @@ export function createApp(deps: AppDeps) {
       publicUrl: deps.config.api.publicUrl,
       quarantine: deps.config.quarantine,
       writer: trackingWriter,
-      sessionSecret: deps.config.dashboard.sessionSecret,
+      dashboardSession: deps.dashboardSession,
     }),
   )
   // A path under /t that is no tracking link (no token, a dot segment) is a missing link, not a page.
@@ -153,26 +162,17 @@ export function createApp(deps: AppDeps) {
   app.use('/api/*', idempotencyKeys())
   app.route('/api', apiRoutes(ctx))
 
-  // The dashboard's pages, which call the API in-process as their logged-in user.
+  app.notFound(apiNotFound)
   let document: unknown = null
-  const dashboard = dashboardRoutes({
-    db: deps.db,
-    config: deps.config,
-    api: (path, init, env) => app.request(path, init, env),
+  // Shutdown: the tracking hits answered but not yet stored are stored before the process ends.
+  return Object.assign(app, {
+    drain: () => trackingWriter.drain(),
+    /** The OpenAPI document: which routes exist and the right each needs. */
     openApiDocument: () => (document ??= app.getOpenAPI31Document(documentConfig)),
   })
-  const toDashboard = (c: Context) => dashboard.fetch(c.req.raw, c.env)
-  for (const path of dashboardPaths) app.all(path, toDashboard)
-  app.notFound((c) =>
-    isApiPath(c.req.path)
-      ? toResponse(new ApiError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`), c)
-      : toDashboard(c),
-  )
-  // Shutdown: the tracking hits answered but not yet stored are stored before the process ends.
-  return Object.assign(app, { drain: () => trackingWriter.drain() })
 }
 
-export type HeraldApp = ReturnType<typeof createApp>
+export type ApiApp = ReturnType<typeof createApiApp>
 
 function withoutBody(c: Context): boolean {
   return (

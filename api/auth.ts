@@ -1,11 +1,12 @@
 import type { MiddlewareHandler } from 'hono'
 import type { Database } from '../persistence/database'
 import { hasRight, missingRoleMessage, type Right } from '../domain/roles'
-import { hashToken } from '../domain/api-tokens'
-import { activeTokenUser, type TokenUser } from '../persistence/users'
+import { hashToken, sameTokenHash } from '../domain/api-tokens'
+import type { AuthUser } from '../domain/auth-user'
+import { findActiveTokenUser } from '../persistence/token-users'
 import { forbidden, unauthorized } from './errors'
 
-export type AuthUser = TokenUser
+export type { AuthUser }
 
 export type AppEnv = { Variables: { user: AuthUser } }
 
@@ -18,13 +19,12 @@ export const actingUser = Symbol('herald.actingUser')
 export type InProcessEnv = { [actingUser]?: AuthUser }
 
 /** The user of an API token; tokens are stored hashed and compared in constant time. */
-export function userForToken(db: Database, token: string): Promise<AuthUser | null> {
-  return activeTokenUser(db, { hash: hashToken(token) })
-}
-
-/** The user of an API token known by its id (a dashboard session), as long as it is not revoked. */
-export function userForTokenId(db: Database, tokenId: number): Promise<AuthUser | null> {
-  return activeTokenUser(db, { id: tokenId })
+export async function userForToken(db: Database, token: string): Promise<AuthUser | null> {
+  const hash = hashToken(token)
+  const found = await findActiveTokenUser(db, { hash })
+  if (!found || !sameTokenHash(found.tokenHash, hash)) return null
+  const { tokenHash: _, ...user } = found
+  return user
 }
 
 /** Resolves `Authorization: Bearer <token>` to its user. */

@@ -1,6 +1,6 @@
 import type { Database } from './database'
 import type { Role } from '../domain/roles'
-import { hashToken, newToken, sameTokenHash } from '../domain/api-tokens'
+import { hashToken, newToken } from '../domain/api-tokens'
 
 export interface UserRow {
   id: number
@@ -8,34 +8,7 @@ export interface UserRow {
   roles: Role[]
 }
 
-/** The user behind an API token, and which token it was. */
-export interface TokenUser extends UserRow {
-  tokenId: number
-}
-
 const rolesOf = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value) as Role[]
-
-/** The user behind an active (not revoked) API token, found by the token's hash or by its id. */
-export async function activeTokenUser(
-  db: Database,
-  where: { hash: string } | { id: number },
-): Promise<TokenUser | null> {
-  const query = db
-    .knex('api_token as t')
-    .join('app_user as u', 'u.id', 't.user_id')
-    .select('t.id as token_id', 't.token_hash', 't.revoked_at', 'u.id', 'u.name', 'u.roles')
-  const row = await (
-    'hash' in where ? query.where('t.token_hash', where.hash) : query.where('t.id', where.id)
-  ).first()
-  if (!row || row.revoked_at) return null
-  if ('hash' in where && !sameTokenHash(String(row.token_hash), where.hash)) return null
-  return {
-    id: Number(row.id),
-    name: String(row.name),
-    roles: rolesOf(row.roles),
-    tokenId: Number(row.token_id),
-  }
-}
 
 export async function createUser(db: Database, name: string, roles: Role[]): Promise<UserRow> {
   const [row] = (await db

@@ -12,8 +12,7 @@ import { getProfile } from '../../persistence/profiles'
 import { applyAddressEvents } from '../../persistence/address-status'
 import { findTrackedUrl, sentAddress, unsubscribeProfile } from '../../persistence/tracking'
 import { mirrorPageHeaders, trackingPage } from '../../mail/mirror-page'
-import { readSession } from '../../dashboard/session'
-import { userForToken, userForTokenId } from '../auth'
+import { userForToken } from '../auth'
 import { ApiError, notFound } from '../errors'
 
 export interface TrackingDeps {
@@ -22,8 +21,11 @@ export interface TrackingDeps {
   publicUrl: string
   quarantine: QuarantineRules
   writer: TrackingWriter
-  /** Signs dashboard sessions: a logged-in user's views are not a reader's. */
-  sessionSecret: string
+  /**
+   * Whether the request carries a live dashboard session (server/app.ts passes the dashboard's check):
+   * a logged-in user's views are not a reader's.
+   */
+  dashboardSession?: (c: Context) => Promise<boolean>
 }
 
 /** A transparent 1×1 GIF. */
@@ -64,9 +66,8 @@ export function maskedAddress(email: string): string {
 async function byHeraldUser(deps: TrackingDeps, c: Context): Promise<boolean> {
   const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')
   if (bearer) return Boolean(await userForToken(deps.db, bearer[1]))
-  if (!c.req.header('cookie')) return false
-  const session = await readSession(c, deps.db, deps.sessionSecret)
-  return Boolean(session && (await userForTokenId(deps.db, session.tokenId)))
+  if (!c.req.header('cookie') || !deps.dashboardSession) return false
+  return deps.dashboardSession(c)
 }
 
 /** A hit on a tracking link, as the tracking log records it. */

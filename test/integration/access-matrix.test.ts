@@ -1,4 +1,4 @@
-import { createApp, type HeraldApp } from '../../api/app'
+import { createApp, type HeraldApp } from '../../server/app'
 import { hashToken } from '../../domain/api-tokens'
 import { dashboardPaths } from '../../dashboard'
 import { rights, roleLabels, roles, type Right, type Role } from '../../domain/roles'

@@ -1,4 +1,4 @@
-import { createApp } from '../../api/app'
+import { createApp } from '../../server/app'
 import { recurringScheduleId } from '../../workflows/recurring-messages'
 import { sleep, type Harness } from './harness'
 
