@@ -95,20 +95,7 @@ export function createApiApp(deps: AppDeps) {
     }
   })
 
-  // Every request, API, tracking link or dashboard page alike: an answer within the timeout, a body
-  // refused as soon as it passes its limit (never read whole), errors in the one JSON shape.
-  const { requestTimeoutMs } = deps.config.api
-  app.use(
-    '*',
-    timeout(requestTimeoutMs, () => timedOut(requestTimeoutMs)),
-  )
-  const apiBodies = bodyLimit({ maxSize: apiBodyLimit, onError: tooLarge('20 MB') })
-  const formBodies = bodyLimit({ maxSize: formBodyLimit, onError: tooLarge('64 KB') })
-  app.use('*', (c, next) =>
-    // A GET or HEAD without a body is let through untouched: reading `body` would build the whole
-    // fetch Request, the main cost of an open-pixel hit otherwise.
-    withoutBody(c) ? next() : isApiPath(c.req.path) ? apiBodies(c, next) : formBodies(c, next),
-  )
+  limitRequests(app, deps.config.api.requestTimeoutMs)
 
   const trackingSecret = requireTrackingSecret(deps.config)
   const trackingWriter = new TrackingWriter(deps.db, deps.config.trackingBuffer)
@@ -136,23 +123,7 @@ export function createApiApp(deps: AppDeps) {
   app.all('/t/*', () => {
     throw notFound('tracking link')
   })
-  // A body the API cannot read as JSON is refused, rather than ignored by the routes whose body is optional.
-  app.use('/api/*', async (c, next) => {
-    if (hasBody(c.req.raw) && !isJson(c.req.header('content-type')))
-      throw new ApiError(
-        415,
-        'unsupported_media_type',
-        'body: send JSON, with Content-Type: application/json',
-      )
-    await next()
-  })
-  // A command without a body, sent with a JSON content type (as many clients do), means `{}`.
-  app.use('/api/*', async (c, next) => {
-    if (c.req.header('content-length') === '0' && c.req.header('content-type')?.includes('json')) {
-      c.req.raw = new Request(c.req.raw, { body: '{}' })
-    }
-    await next()
-  })
+  readApiBodiesAsJson(app)
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' })
   app.doc31('/api/openapi.json', documentConfig)
   app.route('/api', docsRoutes())
@@ -173,6 +144,44 @@ export function createApiApp(deps: AppDeps) {
 }
 
 export type ApiApp = ReturnType<typeof createApiApp>
+
+/**
+ * Every request, API, tracking link or dashboard page alike: an answer within the timeout, a body
+ * refused as soon as it passes its limit (never read whole), errors in the one JSON shape.
+ */
+function limitRequests(app: OpenAPIHono<AppEnv>, requestTimeoutMs: number): void {
+  app.use(
+    '*',
+    timeout(requestTimeoutMs, () => timedOut(requestTimeoutMs)),
+  )
+  const apiBodies = bodyLimit({ maxSize: apiBodyLimit, onError: tooLarge('20 MB') })
+  const formBodies = bodyLimit({ maxSize: formBodyLimit, onError: tooLarge('64 KB') })
+  app.use('*', (c, next) =>
+    // A GET or HEAD without a body is let through untouched: reading `body` would build the whole
+    // fetch Request, the main cost of an open-pixel hit otherwise.
+    withoutBody(c) ? next() : isApiPath(c.req.path) ? apiBodies(c, next) : formBodies(c, next),
+  )
+}
+
+function readApiBodiesAsJson(app: OpenAPIHono<AppEnv>): void {
+  // A body the API cannot read as JSON is refused, rather than ignored by the routes whose body is optional.
+  app.use('/api/*', async (c, next) => {
+    if (hasBody(c.req.raw) && !isJson(c.req.header('content-type')))
+      throw new ApiError(
+        415,
+        'unsupported_media_type',
+        'body: send JSON, with Content-Type: application/json',
+      )
+    await next()
+  })
+  // A command without a body, sent with a JSON content type (as many clients do), means `{}`.
+  app.use('/api/*', async (c, next) => {
+    if (c.req.header('content-length') === '0' && c.req.header('content-type')?.includes('json')) {
+      c.req.raw = new Request(c.req.raw, { body: '{}' })
+    }
+    await next()
+  })
+}
 
 function withoutBody(c: Context): boolean {
   return (
