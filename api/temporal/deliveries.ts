@@ -47,6 +47,7 @@ export class DeliveryWorkflows {
       approverMustDiffer: this.config.approverMustDiffer,
       contactDate: delivery.contactDate ? delivery.contactDate.getTime() : null,
       settings: this.config.delivery,
+      workflowIdPrefix: this.config.temporal.workflowIdPrefix,
     }
     await this.client.workflow.start('deliveryWorkflow', {
       workflowId: this.names.deliveryWorkflowId(delivery.id),

@@ -1,5 +1,6 @@
 import type { HeraldConfig } from '../../config/env'
-import { deliveryStatsWorkflowId, deliveryWorkflowId } from '../../workflows/messages'
+import { deliveryWorkflowId } from '../../workflows/messages'
+import { deliveryStatsWorkflowId } from '../../workflows/stats-messages'
 import { recurringRunWorkflowId, recurringScheduleId } from '../../workflows/recurring-messages'
 
 export type TemporalNames = ReturnType<typeof temporalNames>

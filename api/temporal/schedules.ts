@@ -60,6 +60,7 @@ export class RecurringSchedules {
       recurringId: recurring.id,
       confirmBeforeEachSend: recurring.confirmBeforeEachSend,
       settings: this.config.delivery,
+      workflowIdPrefix: this.config.temporal.workflowIdPrefix,
     }
     try {
       await this.client.schedule.create({

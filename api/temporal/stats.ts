@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client'
 import type { StatsFigures } from '../../domain/kpis'
 import type { Database } from '../../persistence/database'
 import { computeDeliveryStats } from '../../persistence/stats'
-import { computeStats } from '../../workflows/messages'
+import { computeStats } from '../../workflows/stats-messages'
 import { withCommandDeadline } from './deadline'
 import type { TemporalNames } from './names'
 

@@ -13,7 +13,8 @@ import { trackingKinds, type TrackingKind } from '../../domain/tracking-token'
 import { TrackingUrls, trackingPaths } from '../../mail/tracking-urls'
 import type { Database } from '../../persistence/database'
 import { createUser, issueToken } from '../../persistence/users'
-import { deliveryStatsWorkflowId, deliveryWorkflowId, stats as statsQuery } from '../../workflows/messages'
+import { deliveryWorkflowId } from '../../workflows/messages'
+import { deliveryStatsWorkflowId, stats as statsQuery } from '../../workflows/stats-messages'
 import { recurringScheduleId } from '../../workflows/recurring-messages'
 import {
   applyMutation,
