@@ -8,20 +8,12 @@ import { requireTrackingSecret, type HeraldConfig } from '../config/env'
 import type { Database } from '../persistence/database'
 import type { SmtpSink } from '../mail/smtp-sink'
 import { authenticate, type AppEnv } from './auth'
-import { ApiError, notFound, toResponse, validationError } from './errors'
-import { DeliveryWorkflows } from './deliveries-workflows'
+import { ApiError, notFound, toResponse } from './errors'
+import { apiContext } from './context'
+import { apiRoutes } from './routes'
 import { idempotencyKeys } from './idempotency'
-import { deliveryRoutes } from './routes/deliveries'
-import { profileRoutes } from './routes/profiles'
-import { userRoutes } from './routes/users'
-import { sinkRoutes } from './routes/sink'
-import { monitoringRoutes } from './routes/monitoring'
-import { addressRoutes } from './routes/addresses'
 import { trackingRoutes } from './routes/tracking'
 import { TrackingWriter } from '../persistence/tracking-writer'
-import { StatsWorkflows } from './stats-workflows'
-import { recurringRoutes } from './routes/recurring'
-import type { ApiContext } from './context'
 import { docsRoutes } from './docs'
 
 export interface AppDeps {
@@ -88,15 +80,7 @@ export function apiNotFound(c: Context): Response | Promise<Response> {
  * server/app.ts mounts the dashboard beside it.
  */
 export function createApiApp(deps: AppDeps) {
-  const ctx: ApiContext = {
-    db: deps.db,
-    config: deps.config,
-    sink: deps.sink,
-    workflows: new DeliveryWorkflows(deps.temporal, deps.config),
-    validationHook: (result) => {
-      if (!result.success) throw validationError(result.error)
-    },
-  }
+  const ctx = apiContext(deps)
   const app = new OpenAPIHono<AppEnv>({ defaultHook: ctx.validationHook })
   app.onError((err, c) => toResponse(err, c))
 
@@ -111,20 +95,7 @@ export function createApiApp(deps: AppDeps) {
     }
   })
 
-  // Every request, API, tracking link or dashboard page alike: an answer within the timeout, a body
-  // refused as soon as it passes its limit (never read whole), errors in the one JSON shape.
-  const { requestTimeoutMs } = deps.config.api
-  app.use(
-    '*',
-    timeout(requestTimeoutMs, () => timedOut(requestTimeoutMs)),
-  )
-  const apiBodies = bodyLimit({ maxSize: apiBodyLimit, onError: tooLarge('20 MB') })
-  const formBodies = bodyLimit({ maxSize: formBodyLimit, onError: tooLarge('64 KB') })
-  app.use('*', (c, next) =>
-    // A GET or HEAD without a body is let through untouched: reading `body` would build the whole
-    // fetch Request, the main cost of an open-pixel hit otherwise.
-    withoutBody(c) ? next() : isApiPath(c.req.path) ? apiBodies(c, next) : formBodies(c, next),
-  )
+  limitRequests(app, deps.config.api.requestTimeoutMs)
 
   const trackingSecret = requireTrackingSecret(deps.config)
   const trackingWriter = new TrackingWriter(deps.db, deps.config.trackingBuffer)
@@ -152,6 +123,47 @@ export function createApiApp(deps: AppDeps) {
   app.all('/t/*', () => {
     throw notFound('tracking link')
   })
+  readApiBodiesAsJson(app)
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' })
+  app.doc31('/api/openapi.json', documentConfig)
+  app.route('/api', docsRoutes())
+  const open = (path: string) =>
+    path === '/api/openapi.json' || path === '/api/docs' || path.startsWith('/api/docs/')
+  app.use('/api/*', async (c, next) => (open(c.req.path) ? next() : authenticate(deps.db)(c, next)))
+  app.use('/api/*', idempotencyKeys())
+  app.route('/api', apiRoutes(ctx))
+
+  app.notFound(apiNotFound)
+  let document: unknown = null
+  // Shutdown: the tracking hits answered but not yet stored are stored before the process ends.
+  return Object.assign(app, {
+    drain: () => trackingWriter.drain(),
+    /** The OpenAPI document: which routes exist and the right each needs. */
+    openApiDocument: () => (document ??= app.getOpenAPI31Document(documentConfig)),
+  })
+}
+
+export type ApiApp = ReturnType<typeof createApiApp>
+
+/**
+ * Every request, API, tracking link or dashboard page alike: an answer within the timeout, a body
+ * refused as soon as it passes its limit (never read whole), errors in the one JSON shape.
+ */
+function limitRequests(app: OpenAPIHono<AppEnv>, requestTimeoutMs: number): void {
+  app.use(
+    '*',
+    timeout(requestTimeoutMs, () => timedOut(requestTimeoutMs)),
+  )
+  const apiBodies = bodyLimit({ maxSize: apiBodyLimit, onError: tooLarge('20 MB') })
+  const formBodies = bodyLimit({ maxSize: formBodyLimit, onError: tooLarge('64 KB') })
+  app.use('*', (c, next) =>
+    // A GET or HEAD without a body is let through untouched: reading `body` would build the whole
+    // fetch Request, the main cost of an open-pixel hit otherwise.
+    withoutBody(c) ? next() : isApiPath(c.req.path) ? apiBodies(c, next) : formBodies(c, next),
+  )
+}
+
+function readApiBodiesAsJson(app: OpenAPIHono<AppEnv>): void {
   // A body the API cannot read as JSON is refused, rather than ignored by the routes whose body is optional.
   app.use('/api/*', async (c, next) => {
     if (hasBody(c.req.raw) && !isJson(c.req.header('content-type')))
@@ -169,35 +181,7 @@ export function createApiApp(deps: AppDeps) {
     }
     await next()
   })
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' })
-  app.doc31('/api/openapi.json', documentConfig)
-  app.route('/api', docsRoutes())
-  const open = (path: string) =>
-    path === '/api/openapi.json' || path === '/api/docs' || path.startsWith('/api/docs/')
-  app.use('/api/*', async (c, next) => (open(c.req.path) ? next() : authenticate(deps.db)(c, next)))
-  app.use('/api/*', idempotencyKeys())
-  app.route('/api', profileRoutes(ctx))
-  app.route('/api', deliveryRoutes(ctx))
-  app.route('/api', recurringRoutes(ctx, deps.temporal))
-  app.route('/api', userRoutes(ctx))
-  app.route(
-    '/api',
-    monitoringRoutes(ctx, new StatsWorkflows(deps.temporal, deps.config, deps.db), trackingSecret),
-  )
-  app.route('/api', addressRoutes(ctx))
-  if (deps.sink) app.route('/api', sinkRoutes(ctx, deps.sink))
-
-  app.notFound(apiNotFound)
-  let document: unknown = null
-  // Shutdown: the tracking hits answered but not yet stored are stored before the process ends.
-  return Object.assign(app, {
-    drain: () => trackingWriter.drain(),
-    /** The OpenAPI document: which routes exist and the right each needs. */
-    openApiDocument: () => (document ??= app.getOpenAPI31Document(documentConfig)),
-  })
 }
-
-export type ApiApp = ReturnType<typeof createApiApp>
 
 function withoutBody(c: Context): boolean {
   return (

@@ -1,7 +1,7 @@
-import crypto from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
 import type { Database } from '../persistence/database'
 import { hasRight, missingRoleMessage, type Right } from '../domain/roles'
+import { hashToken, sameTokenHash } from '../domain/api-tokens'
 import type { AuthUser } from '../domain/auth-user'
 import { findActiveTokenUser } from '../persistence/token-users'
 import { forbidden, unauthorized } from './errors'
@@ -9,27 +9,6 @@ import { forbidden, unauthorized } from './errors'
 export type { AuthUser }
 
 export type AppEnv = { Variables: { user: AuthUser } }
-
-export const tokenPrefix = 'hrld_'
-
-export function newToken(): string {
-  return tokenPrefix + crypto.randomBytes(32).toString('base64url')
-}
-
-export function hashToken(token: string): string {
-  return crypto.createHash('sha256').update(token).digest('hex')
-}
-
-/**
- * Compares a stored token hash with the hash of the token presented, in constant time: how long it
- * takes says nothing about how much of it matched. Hashes of another length (never stored) simply differ.
- */
-export function sameTokenHash(stored: string, presented: string): boolean {
-  const a = Buffer.from(stored)
-  const b = Buffer.from(presented)
-  if (a.length !== b.length) return false
-  return crypto.timingSafeEqual(a, b)
-}
 
 /**
  * Requests the dashboard makes in-process for its logged-in user carry that user here, in the request's
