@@ -29,8 +29,11 @@ import type { StatsFigures } from '../domain/kpis'
 import { sendBatch, type BatchResult, type SendBatchInput } from './send-batch'
 import { checkBounceRatio, raiseAlert, type AlertSettings } from './alerts'
 import { createRecurringActivities } from './recurring'
+import { createWebhookActivities } from './webhooks'
+import type { WebhookSettings } from '../config/env'
 
 export type { BatchResult, SendBatchInput, StatsFigures }
+export type { DispatchOutcome } from './webhooks'
 export type { BeginRunInput, BeginRunResult, PrepareRunInput, PreparedRun } from './recurring'
 
 export interface ActivityDeps {
@@ -44,6 +47,7 @@ export interface ActivityDeps {
   tracking: { secret: string; publicUrl: string }
   quarantine: QuarantineRules
   alerts: AlertSettings
+  webhooks: WebhookSettings
 }
 
 /** What the stats workflow learns from a refresh; null once the delivery is gone. */
@@ -195,6 +199,7 @@ export const createActivities = (deps: ActivityDeps) => {
     },
 
     ...createRecurringActivities({ db, clock }),
+    ...createWebhookActivities({ db, clock, webhooks: deps.webhooks }),
   }
 }
 

@@ -21,6 +21,7 @@ import { trackingRoutes } from './routes/tracking'
 import { TrackingWriter } from '../persistence/tracking-writer'
 import { StatsWorkflows } from './stats-workflows'
 import { recurringRoutes } from './routes/recurring'
+import { webhookRoutes } from './routes/webhooks'
 import type { ApiContext } from './context'
 import { docsRoutes } from './docs'
 import { dashboardPaths, dashboardRoutes } from '../dashboard'
@@ -176,6 +177,7 @@ export function createApp(deps: AppDeps) {
     monitoringRoutes(ctx, new StatsWorkflows(deps.temporal, deps.config, deps.db), trackingSecret),
   )
   app.route('/api', addressRoutes(ctx))
+  app.route('/api', webhookRoutes(ctx, deps.temporal))
   if (deps.sink) app.route('/api', sinkRoutes(ctx, deps.sink))
 
   // The dashboard's pages, which call the API in-process as their logged-in user.
