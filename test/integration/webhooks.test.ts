@@ -257,6 +257,9 @@ describe('outgoing webhooks', () => {
     expect(seen()).toEqual(expected)
 
     // Once per id: an id comes again only as a retry of the one the receiver failed, with the same body.
+    await waitUntil('the failed request retried', () =>
+      receiver.requests.some((r) => r.answered === 200 && r.id === receiver.requests[0].id),
+    )
     const byId = new Map<string, Received[]>()
     for (const r of receiver.requests) byId.set(r.id, [...(byId.get(r.id) ?? []), r])
     for (const [id, requests] of byId) {
