@@ -11,7 +11,7 @@ export interface WebhookEndpointView {
   events: WebhookEventType[]
   createdBy: string
   createdAt: string
-  /** Events not yet accepted by the endpoint, and the error of its last failed attempt. */
+  /** Events not yet accepted by the endpoint, and the last error of one not delivered. */
   pending: number
   delivered: number
   abandoned: number
@@ -52,11 +52,13 @@ export async function listWebhookEndpoints(db: Database): Promise<WebhookEndpoin
     .select('endpoint_id', 'status')
     .count('* as n')
     .groupBy('endpoint_id', 'status')
+  // The latest error of an event not delivered (pending, or abandoned with it).
   const errors: { endpoint_id: number; last_error: string }[] = await db
     .knex('webhook_event')
     .select('endpoint_id', 'last_error')
-    .where('status', 'pending')
+    .whereIn('status', ['pending', 'abandoned'])
     .whereNotNull('last_error')
+    .orderBy('id', 'desc')
   return endpoints.map((e) => {
     const count = (status: string) =>
       Number(counts.find((c) => Number(c.endpoint_id) === Number(e.id) && c.status === status)?.n ?? 0)

@@ -306,3 +306,32 @@ describe('outgoing webhooks', () => {
     expect(forged).toEqual({ body: false, secret: false, timestamp: false, madeUp: false, missing: false })
   })
 })
+
+describe('webhook retry period', () => {
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness({
+      env: { HERALD_WEBHOOK_RETRY_PERIOD: '2s', HERALD_WEBHOOK_POLL_INTERVAL: '200ms' },
+    })
+  })
+  afterAll(() => h?.close())
+
+  test('events an endpoint refuses past the retry period are abandoned, with the error, and sending goes on', async () => {
+    // A port nothing listens on: every connection is refused.
+    const closed = await new Receiver().start()
+    const registered = await h.api('POST', '/api/webhooks', {
+      as: 'admin',
+      body: { url: closed.url('/'), events: ['delivery.prepared', 'delivery.approved', 'delivery.finished'] },
+    })
+    expect(registered.status).toBe(201)
+    const id = await readyDelivery(h, await importProfiles(h, 2))
+    await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start', body: { expectedMessages: 2 } })
+    await h.waitForStatus(id, 'finished')
+    const endpoint = await waitUntil('the three events abandoned', async () => {
+      const [e] = (await h.api('GET', '/api/webhooks', { as: 'admin' })).body.items
+      return e.abandoned === 3 && e
+    })
+    expect(endpoint).toMatchObject({ pending: 0, delivered: 0, abandoned: 3 })
+    expect(endpoint.lastError).toMatch(/ECONNREFUSED/)
+  })
+})
