@@ -8,16 +8,22 @@ import { enqueueWebhookEvents } from './webhooks'
 
 /**
  * The webhook events of recorded changes: each function runs in the transaction of the change, reads
- * what the row held before it (locked on PostgreSQL; SQLite has one writer), and enqueues the events
+ * what the row held before it (locked until the commit), and enqueues the events
  * that change raises, with the figures a receiver wants.
  */
 
 const iso = (value: unknown) => (value == null ? null : new Date(value as string | number).toISOString())
 
-async function statusBefore(db: Database, trx: Knex, table: string, id: number): Promise<string | null> {
-  const query = trx(table).select('status').where('id', id)
-  if (db.dialect === 'postgresql') void query.forUpdate()
-  const row = (await query.first()) as { status: string } | undefined
+/**
+ * The row's status before the change, read after a write that changes nothing: the write locks the row
+ * (PostgreSQL) or takes the database's write lock first (SQLite, where a transaction that reads, then
+ * writes, fails when another process wrote in between).
+ */
+async function statusBefore(trx: Knex, table: string, id: number): Promise<string | null> {
+  await trx(table)
+    .where('id', id)
+    .update({ status: trx.raw('??', ['status']) })
+  const row = (await trx(table).select('status').where('id', id).first()) as { status: string } | undefined
   return row?.status ?? null
 }
 
@@ -65,7 +71,7 @@ export async function updateDeliveryWithEvents(
     return
   }
   await db.knex.transaction(async (trx) => {
-    const previous = (await statusBefore(db, trx, 'delivery', deliveryId)) as DeliveryStatus | null
+    const previous = (await statusBefore(trx, 'delivery', deliveryId)) as DeliveryStatus | null
     await update(trx)
     await enqueueWebhookEvents(db, trx, deliveryEventsFor(previous, change), () =>
       deliveryFigures(db, trx, deliveryId),
@@ -107,7 +113,7 @@ export async function updateRunWithEvents(
     await update(trx)
     return
   }
-  const previous = (await statusBefore(db, trx, 'recurring_run', runId)) as RunStatus | null
+  const previous = (await statusBefore(trx, 'recurring_run', runId)) as RunStatus | null
   await update(trx)
   const event = runEventFor(previous, next)
   await enqueueWebhookEvents(db, trx, event ? [event] : [], () => runFigures(trx, runId))
