@@ -103,6 +103,15 @@ async function silentEndpoint(): Promise<{ url: string; stop: () => Promise<void
   }
 }
 
+/** Ends the test's dispatchers: with the worker gone they would otherwise wait in Temporal for ever. */
+async function endDispatchers(h: Harness): Promise<void> {
+  const { items } = (await h.api('GET', '/api/webhooks', { as: 'admin' })).body as { items: { id: number }[] }
+  for (const { id } of items)
+    await h.client.workflow
+      .getHandle(webhookWorkflowId(id, h.config.temporal.workflowIdPrefix))
+      .terminate('test over')
+}
+
 const allEvents = [
   'delivery.prepared',
   'delivery.approved',
@@ -130,6 +139,7 @@ describe('outgoing webhooks', () => {
     silent = await silentEndpoint()
   })
   afterAll(async () => {
+    if (h) await endDispatchers(h)
     await receiver?.stop()
     await silent?.stop()
     await h?.close()
@@ -314,7 +324,10 @@ describe('webhook retry period', () => {
       env: { HERALD_WEBHOOK_RETRY_PERIOD: '2s', HERALD_WEBHOOK_POLL_INTERVAL: '200ms' },
     })
   })
-  afterAll(() => h?.close())
+  afterAll(async () => {
+    if (h) await endDispatchers(h)
+    await h?.close()
+  })
 
   test('events an endpoint refuses past the retry period are abandoned, with the error, and sending goes on', async () => {
     // A port nothing listens on: every connection is refused.
