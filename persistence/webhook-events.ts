@@ -131,7 +131,7 @@ export async function enqueueAlertEvent(
       alert: {
         id: alert.id,
         criterion: alert.criterion,
-        message: alert.message,
+        message: alert.message.slice(0, 1000),
         raisedAt: alert.at.toISOString(),
       },
       delivery: { id: alert.deliveryId, label: d?.label ?? null, status: d?.status ?? null },

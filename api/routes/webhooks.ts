@@ -14,7 +14,7 @@ import {
 } from '../../persistence/webhooks'
 import { webhookWorkflowId, type WebhookDispatchInput } from '../../workflows/webhooks'
 
-const WebhookCreate = z
+export const WebhookCreate = z
   .strictObject({
     url: z
       .string()
