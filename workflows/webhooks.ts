@@ -1,14 +1,6 @@
 import { continueAsNew, proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow'
 import type { HeraldActivities } from '../activities'
-
-/** `webhook-3`: the dispatcher of webhook endpoint 3 (one per endpoint, started when it is registered). */
-export const webhookWorkflowId = (endpointId: number, prefix = '') => `${prefix}webhook-${endpointId}`
-
-export interface WebhookDispatchInput {
-  endpointId: number
-  /** How long an endpoint with nothing to send waits before it looks again. */
-  pollIntervalMs: number
-}
+import type { WebhookDispatchInput } from './webhook-messages'
 
 /**
  * A failed POST fails the activity, and Temporal tries it again with backoff — 1 s, 2 s, 4 s … at most

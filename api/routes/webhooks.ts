@@ -1,6 +1,5 @@
 import crypto from 'node:crypto'
 import { OpenAPIHono, z } from '@hono/zod-openapi'
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client'
 import type { AppEnv } from '../auth'
 import { notFound } from '../errors'
 import * as s from '../schemas'
@@ -12,7 +11,6 @@ import {
   deleteWebhookEndpoint,
   listWebhookEndpoints,
 } from '../../persistence/webhooks'
-import { webhookWorkflowId, type WebhookDispatchInput } from '../../workflows/webhooks'
 
 export const WebhookCreate = z
   .strictObject({
@@ -49,23 +47,8 @@ const WebhookEndpoint = z
   .openapi('WebhookEndpoint')
 
 /** Outgoing webhooks: administrators register the endpoints Herald POSTs signed lifecycle events to. */
-export function webhookRoutes(ctx: ApiContext, temporal: Client) {
+export function webhookRoutes(ctx: ApiContext) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: ctx.validationHook })
-
-  /** The endpoint's dispatcher; one already running under this id (a database wiped, not Temporal) serves it. */
-  const startDispatcher = async (endpointId: number) => {
-    const input: WebhookDispatchInput = { endpointId, pollIntervalMs: ctx.config.webhooks.pollIntervalMs }
-    try {
-      await temporal.workflow.start('webhookDispatchWorkflow', {
-        workflowId: webhookWorkflowId(endpointId, ctx.config.temporal.workflowIdPrefix),
-        taskQueue: ctx.config.temporal.taskQueue,
-        args: [input],
-        staticSummary: `Webhook endpoint ${endpointId}`,
-      })
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err
-    }
-  }
 
   app.openapi(
     route('administer', 'register webhooks', {
@@ -88,7 +71,7 @@ export function webhookRoutes(ctx: ApiContext, temporal: Client) {
         createdBy: c.get('user').name,
       })
       try {
-        await startDispatcher(id)
+        await ctx.temporal.webhooks.start(id)
       } catch (err) {
         // No endpoint without its dispatcher: it would collect events nobody sends.
         await deleteWebhookEndpoint(ctx.db, id)

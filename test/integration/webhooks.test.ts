@@ -1,7 +1,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { verifyWebhookSignature, webhookSignature } from '../../domain/webhook-signature'
-import { webhookWorkflowId } from '../../workflows/webhooks'
+import { webhookWorkflowId } from '../../workflows/webhook-messages'
 import {
   importProfiles,
   readyDelivery,
