@@ -18,10 +18,13 @@ import { checkBounceRatio, type AlertSettings } from './alerts'
 import { createPreparationActivities } from './preparation'
 import { createRecurringActivities } from './recurring'
 import { createStatsActivities } from './stats'
+import { createWebhookActivities } from './webhooks'
+import type { WebhookSettings } from '../config/env'
 
 export type { BatchResult, SendBatchInput, StatsFigures }
 export type { PreparationResult } from './preparation'
 export type { StatsResult } from './stats'
+export type { DispatchOutcome } from './webhooks'
 export type { BeginRunInput, BeginRunResult, PrepareRunInput, PreparedRun } from './recurring'
 
 export interface ActivityDeps {
@@ -35,6 +38,7 @@ export interface ActivityDeps {
   tracking: { secret: string; publicUrl: string }
   quarantine: QuarantineRules
   alerts: AlertSettings
+  webhooks: WebhookSettings
 }
 
 /** During a send, the bounce ratio is checked at most this often per delivery (and always by Compute stats). */
@@ -96,6 +100,7 @@ export const createActivities = (deps: ActivityDeps) => {
     },
 
     ...createRecurringActivities({ db, clock }),
+    ...createWebhookActivities({ db, clock, webhooks: deps.webhooks }),
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Database } from './database'
 import { Delivery, type IDelivery } from './entities'
 import type { DeliveryChanges } from '../domain/delivery'
+import { updateDeliveryWithEvents } from './webhook-events'
 
 /** Fields the workflow records as the delivery moves through its lifecycle. */
 export interface DeliveryStatePatch {
@@ -38,7 +39,9 @@ export async function recordDeliveryState(
     if (!column) throw new Error(`unknown delivery state field ${key}`)
     row[column[0]] = column[1] === 'date' && typeof value === 'number' ? db.date(new Date(value)) : value
   }
-  await db.knex('delivery').where('id', deliveryId).update(row)
+  await updateDeliveryWithEvents(db, deliveryId, patch, (knex) =>
+    knex('delivery').where('id', deliveryId).update(row),
+  )
 }
 
 export async function setSendError(db: Database, deliveryId: number, message: string | null): Promise<void> {

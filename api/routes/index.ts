@@ -14,6 +14,7 @@ import { recurringRunRoutes } from './recurring-runs'
 import { recurringRoutes } from './recurring'
 import { sinkRoutes } from './sink'
 import { userRoutes } from './users'
+import { webhookRoutes } from './webhooks'
 
 /** Every route of the API (mounted under /api, behind authentication), each router one part of the spec. */
 export function apiRoutes(ctx: ApiContext) {
@@ -31,6 +32,7 @@ export function apiRoutes(ctx: ApiContext) {
     alertRoutes,
     profileHistoryRoutes,
     addressRoutes,
+    webhookRoutes,
   ]
   for (const routes of routers) app.route('/', routes(ctx))
   if (ctx.sink) app.route('/', sinkRoutes(ctx, ctx.sink))

@@ -2,6 +2,7 @@ import type { HeraldConfig } from '../../config/env'
 import { deliveryWorkflowId } from '../../workflows/messages'
 import { deliveryStatsWorkflowId } from '../../workflows/stats-messages'
 import { recurringRunWorkflowId, recurringScheduleId } from '../../workflows/recurring-messages'
+import { webhookWorkflowId } from '../../workflows/webhook-messages'
 
 export type TemporalNames = ReturnType<typeof temporalNames>
 
@@ -20,6 +21,7 @@ export function temporalNames(temporal: HeraldConfig['temporal']) {
     scheduleId,
     /** What a schedule names its runs; Temporal appends the time each is for. */
     runWorkflowId: (recurringId: number) => recurringRunWorkflowId(recurringId, prefix),
+    webhookWorkflowId: (endpointId: number) => webhookWorkflowId(endpointId, prefix),
     workflowUrl,
     deliveryUrl: (deliveryId: number) => workflowUrl(deliveryWorkflowId(deliveryId, prefix)),
     scheduleUrl: (recurringId: number) =>
