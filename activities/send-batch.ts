@@ -7,7 +7,7 @@ import type { SendMailOptions } from 'nodemailer'
 import { compileContent, composeMessage, fromHeader, type MessageContent } from '../mail/compose'
 import type { Mailer } from '../mail/transport'
 import type { SendRateLimiter } from '../mail/rate-limiter'
-import { setSendError } from '../persistence/deliveries'
+import { loadSendContent, setSendError } from '../persistence/deliveries'
 import { applyAddressEvents, clearErroneous } from '../persistence/address-status'
 import type { QuarantineRules } from '../domain/quarantine'
 import { compileTrackedHtml } from '../domain/tracked-links'
@@ -49,14 +49,10 @@ interface BatchContent extends MessageContent {
 }
 
 async function loadContent(deps: SendDeps, deliveryId: number): Promise<BatchContent> {
-  const row = await deps.db
-    .knex('delivery')
-    .select('subject', 'html', 'text', 'from_name', 'from_email', 'guarantee', 'tracking')
-    .where('id', deliveryId)
-    .first()
+  const row = await loadSendContent(deps.db, deliveryId)
   if (!row)
     throw ApplicationFailure.nonRetryable(`delivery ${deliveryId} no longer exists`, 'DeliveryNotFound')
-  const from = fromHeader(row.from_name, row.from_email, deps.defaultFrom)
+  const from = fromHeader(row.fromName, row.fromEmail, deps.defaultFrom)
   return {
     deliveryId,
     subject: row.subject,

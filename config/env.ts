@@ -66,6 +66,17 @@ export interface HeraldConfig {
   }
   /** Recurring deliveries may not run more often than this (10 minutes; tests use seconds). */
   minRecurrenceMs: number
+  webhooks: WebhookSettings
+}
+
+/** Outgoing webhooks (README "Webhooks"). */
+export interface WebhookSettings {
+  /** An event not accepted by its endpoint within this long after it happened is given up (recorded as abandoned). */
+  retryPeriodMs: number
+  /** One POST waits this long (at most 30 s) for an answer before it counts as failed and is retried. */
+  requestTimeoutMs: number
+  /** An endpoint with nothing to deliver looks for new events this often. */
+  pollIntervalMs: number
 }
 
 type Env = Record<string, string | undefined>
@@ -300,5 +311,10 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
         .filter(Boolean),
     },
     minRecurrenceMs: Math.max(duration(env, 'HERALD_MIN_RECURRENCE', 10 * 60_000), 1000),
+    webhooks: {
+      retryPeriodMs: duration(env, 'HERALD_WEBHOOK_RETRY_PERIOD', 3 * 24 * 3600_000),
+      requestTimeoutMs: Math.min(Math.max(duration(env, 'HERALD_WEBHOOK_TIMEOUT', 10_000), 100), 30_000),
+      pollIntervalMs: Math.max(duration(env, 'HERALD_WEBHOOK_POLL_INTERVAL', 2_000), 100),
+    },
   }
 }

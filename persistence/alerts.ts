@@ -1,4 +1,5 @@
 import type { Database } from './database'
+import { enqueueAlertEvent } from './webhook-events'
 
 /** Delivery alerts (ACS "receiving alerts when failures happen"): one per criterion per delivery. */
 
@@ -9,18 +10,22 @@ export async function recordAlert(
   db: Database,
   alert: { deliveryId: number; criterion: AlertCriterion; message: string; at: Date },
 ): Promise<number | null> {
-  const rows: { id: number }[] = await db
-    .knex('delivery_alert')
-    .insert({
-      delivery_id: alert.deliveryId,
-      criterion: alert.criterion,
-      message: alert.message.slice(0, 1000),
-      created_at: db.date(alert.at),
-    })
-    .onConflict(['delivery_id', 'criterion'])
-    .ignore()
-    .returning(['id'])
-  return rows.length ? Number(rows[0].id) : null
+  return db.knex.transaction(async (trx) => {
+    const rows: { id: number }[] = await trx('delivery_alert')
+      .insert({
+        delivery_id: alert.deliveryId,
+        criterion: alert.criterion,
+        message: alert.message.slice(0, 1000),
+        created_at: db.date(alert.at),
+      })
+      .onConflict(['delivery_id', 'criterion'])
+      .ignore()
+      .returning(['id'])
+    if (!rows.length) return null
+    // Only an alert raised now is an event: the same one raised again is ignored above.
+    await enqueueAlertEvent(db, trx, { ...alert, id: Number(rows[0].id) })
+    return Number(rows[0].id)
+  })
 }
 
 export async function markAlertEmailed(db: Database, alertId: number, to: string[], at: Date): Promise<void> {

@@ -6,6 +6,7 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql'
 import { Migrator } from '@mikro-orm/migrations'
 import { entities } from './entities'
 import { trackingEntities } from './tracking-entities'
+import { webhookEntities } from './webhook-entities'
 import { Proof } from './proof-entities'
 import { migrations } from './migrations'
 
@@ -42,7 +43,7 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
 
 function ormOptions(location: DatabaseLocation, debug: boolean): Options<AbstractSqlDriver> {
   const common = {
-    entities: [...entities, ...trackingEntities, Proof],
+    entities: [...entities, ...trackingEntities, ...webhookEntities, Proof],
     debug,
     allowGlobalContext: false,
     forceUtcTimezone: true,

@@ -3,6 +3,7 @@ import type { Database } from './database'
 import { Delivery, RecurringDelivery, type IDelivery, type IRecurringDelivery } from './entities'
 import type { RunStatus } from '../domain/recurring-runs'
 import type { StatusCounts } from './sending-logs'
+import { updateRunWithEvents } from './webhook-events'
 
 /**
  * Recurring deliveries in the database: their runs, and their executions (deliveries with a
@@ -79,7 +80,29 @@ export async function recordRun(
           ? value.slice(0, 500)
           : value
   }
-  if (Object.keys(row).length) await knex('recurring_run').where('id', runId).update(row)
+  const apply = (trx: Knex) => trx('recurring_run').where('id', runId).update(row)
+  if (!patch.status) {
+    if (Object.keys(row).length) await apply(knex)
+  } else if (knex === db.knex) {
+    await db.knex.transaction((trx) => updateRunWithEvents(db, trx, runId, patch.status, apply))
+  } else {
+    await updateRunWithEvents(db, knex, runId, patch.status, apply)
+  }
+}
+
+/** What a run's committed preparation recorded (a retry returns it as it was), or null before it. */
+export async function preparedRun(
+  db: Database,
+  runId: number,
+): Promise<{ executionId: number; firstBatch: number; batches: number; toDeliver: number } | null> {
+  const row = await db.knex('recurring_run').where('id', runId).first()
+  if (row?.first_batch == null) return null
+  return {
+    executionId: Number(row.delivery_id),
+    firstBatch: Number(row.first_batch),
+    batches: Number(row.batch_count),
+    toDeliver: Number(row.messages_to_deliver),
+  }
 }
 
 /**

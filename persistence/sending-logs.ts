@@ -1,3 +1,4 @@
+import type { Knex } from '@mikro-orm/knex'
 import type { Database } from './database'
 import { settleStatement, type SettleStatement } from './log-statements'
 import type { FailureType, SendingStatus } from '../domain/sending'
@@ -200,9 +201,14 @@ export class SendingLogWriter {
 
 export type StatusCounts = Record<SendingStatus, number> & { inDoubt: number; total: number }
 
-export async function countSendingLogs(db: Database, deliveryId: number): Promise<StatusCounts> {
-  const rows: { status: SendingStatus; in_doubt: unknown; count: number | string }[] = await db
-    .knex('sending_log')
+export async function countSendingLogs(
+  db: Database,
+  deliveryId: number,
+  knex: Knex = db.knex,
+): Promise<StatusCounts> {
+  const rows: { status: SendingStatus; in_doubt: unknown; count: number | string }[] = await knex(
+    'sending_log',
+  )
     .select('status', 'in_doubt')
     .count('* as count')
     .where('delivery_id', deliveryId)

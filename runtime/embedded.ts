@@ -6,7 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { loadConfig, type HeraldConfig } from '../config/env'
 import { openDatabase } from '../persistence/database'
 import { SmtpSink } from '../mail/smtp-sink'
-import { createApp } from '../api/app'
+import { createApp } from '../server/app'
 import { createHeraldWorker } from '../worker/worker'
 import { createActivityDeps } from '../worker/deps'
 import { startDevServer } from './dev-server'

@@ -19,5 +19,6 @@ export function createActivityDeps(db: Database, config: HeraldConfig): Activity
     tracking: { secret: requireTrackingSecret(config), publicUrl: config.api.publicUrl },
     quarantine: config.quarantine,
     alerts: config.alerts,
+    webhooks: config.webhooks,
   }
 }

@@ -12,6 +12,7 @@ import {
   releaseAddress,
 } from '../../persistence/address-status'
 import type { Database } from '../../persistence/database'
+import { sentMessageAddress } from '../../persistence/delivery-logs'
 import type { AppEnv } from '../auth'
 import { badRequest, notFound } from '../errors'
 import * as m from '../monitoring-schemas'
@@ -121,14 +122,9 @@ async function resolveBounce(db: Database, event: BounceEvent, field: string): P
   }
   const message = parseMessageId(event.messageId!)
   if (!message) throw badRequest(`${field}.messageId`, 'not a Message-ID that Herald sent')
-  const log = await db
-    .knex('sending_log')
-    .select('email')
-    .where({ delivery_id: message.deliveryId, profile_id: message.profileId })
-    .whereNot('status', 'pending')
-    .first()
-  if (!log) throw badRequest(`${field}.messageId`, 'no message with this Message-ID was sent')
-  return { email: String(log.email), event: addressEvent, message, report }
+  const email = await sentMessageAddress(db, message)
+  if (!email) throw badRequest(`${field}.messageId`, 'no message with this Message-ID was sent')
+  return { email, event: addressEvent, message, report }
 }
 
 /** An auto-reply is `ignored` whatever its words; a bounce's words never make it one. */

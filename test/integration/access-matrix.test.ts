@@ -1,5 +1,5 @@
-import { createApp, type HeraldApp } from '../../api/app'
-import { hashToken } from '../../api/auth'
+import { createApp, type HeraldApp } from '../../server/app'
+import { hashToken } from '../../domain/api-tokens'
 import { dashboardPaths } from '../../dashboard'
 import { rights, roleLabels, roles, type Right, type Role } from '../../domain/roles'
 import { TrackingUrls, trackingPaths } from '../../mail/tracking-urls'
@@ -36,13 +36,16 @@ const specifiedRights: Record<string, Right> = {
   'post /api/recurring-deliveries/{id}/resume': 'runWorkflows',
   'post /api/recurring-deliveries/{id}/trigger': 'runWorkflows',
   'post /api/recurring-deliveries/{id}/stop': 'runWorkflows',
-  // admin: users, tokens, addresses
+  // admin: users, tokens, addresses, webhooks
   'get /api/users': 'administer',
   'post /api/users': 'administer',
   'post /api/users/{id}/tokens': 'administer',
   'delete /api/tokens/{id}': 'administer',
   'get /api/addresses': 'administer',
   'post /api/addresses/{email}/release': 'administer',
+  'get /api/webhooks': 'administer',
+  'post /api/webhooks': 'administer',
+  'delete /api/webhooks/{id}': 'administer',
   // the bounce webhook's own role (and admin): asynchronous bounces and complaints, nothing else
   'post /api/bounces': 'reportBounces',
   // those who work on deliveries (prepare, approve, start): a full recount of the logs per call

@@ -5,7 +5,7 @@ import { temporalConnectionOptions } from '../config/temporal'
 import { openDatabase } from '../persistence/database'
 import { createApp } from './app'
 
-/** The production API: applies migrations, serves, and drains requests on SIGTERM before exiting. */
+/** The production web server (the API and the dashboard): applies migrations, serves, and drains requests on SIGTERM before exiting. */
 async function run() {
   const config = loadConfig()
   const db = await openDatabase(config.databaseUrl, { migrate: true })

@@ -6,7 +6,7 @@ import type { Knex } from '@mikro-orm/knex'
  * the delivery version it showed, so approval can ask for a proof of the content as it stands. A
  * delivery may require a proof whatever the installation's setting (`require_proof`; null: the setting).
  */
-export class Migration20261202010000_proofs extends Migration {
+export class Migration20261203010000_proofs extends Migration {
   override async up(): Promise<void> {
     const knex = this.getKnex()
     const statements = [
