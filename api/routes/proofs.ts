@@ -3,7 +3,7 @@ import type { SendMailOptions } from 'nodemailer'
 import { isValidEmail } from '../../domain/address'
 import { compileContent, composeMessage, fromHeader } from '../../mail/compose'
 import { createMailer } from '../../mail/transport'
-import { Delivery as DeliveryEntity, type IDelivery } from '../../persistence/entities'
+import type { IDelivery } from '../../persistence/entities'
 import {
   hasProofOfVersion,
   listProofs,
@@ -13,7 +13,8 @@ import {
 } from '../../persistence/proofs'
 import type { ProofMessage } from '../../persistence/proofs'
 import type { AppEnv } from '../auth'
-import { ApiError, badRequest, conflict, notFound } from '../errors'
+import { ApiError, badRequest, conflict } from '../errors'
+import { loadDelivery } from '../loaders'
 import { allErrors as errors, errorReplies, guardedRoute as route, json, jsonBody } from '../openapi'
 import * as s from '../schemas'
 import type { ApiContext } from '../context'
@@ -69,11 +70,7 @@ export function proofRoutes(ctx: ApiContext) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: ctx.validationHook })
   const { db } = ctx
 
-  const load = async (id: number): Promise<IDelivery> => {
-    const delivery = await db.em().findOne(DeliveryEntity, id)
-    if (!delivery) throw notFound(`delivery ${id}`)
-    return delivery
-  }
+  const load = (id: number) => loadDelivery(db, id)
 
   app.openapi(
     route('editDeliveries', 'send a proof', {
