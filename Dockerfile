@@ -36,6 +36,7 @@ COPY mail ./mail
 COPY api ./api
 COPY dashboard ./dashboard
 COPY worker ./worker
+COPY observability ./observability
 COPY scripts/create-admin.ts ./scripts/
 USER node
 EXPOSE 3000

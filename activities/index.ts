@@ -29,6 +29,7 @@ import type { StatsFigures } from '../domain/kpis'
 import { sendBatch, type BatchResult, type SendBatchInput } from './send-batch'
 import { checkBounceRatio, raiseAlert, type AlertSettings } from './alerts'
 import { createRecurringActivities } from './recurring'
+import { countBatch, countMessages } from '../observability/metrics'
 
 export type { BatchResult, SendBatchInput, StatsFigures }
 export type { BeginRunInput, BeginRunResult, PrepareRunInput, PreparedRun } from './recurring'
@@ -159,7 +160,7 @@ export const createActivities = (deps: ActivityDeps) => {
     },
 
     sendBatch(input: SendBatchInput): Promise<BatchResult> {
-      return sendBatch({ ...deps, clock, onFailures: checkBouncesNowAndThen }, input)
+      return countBatch(sendBatch({ ...deps, clock, onFailures: checkBouncesNowAndThen }, input))
     },
 
     /** Compute stats: every KPI from the sending and tracking logs at once; checks the bounce ratio. */
@@ -186,12 +187,16 @@ export const createActivities = (deps: ActivityDeps) => {
       return retryWork(db, deliveryId, clock())
     },
 
-    expireRetries(deliveryId: number): Promise<number> {
-      return expireRetryLogs(db, deliveryId, clock())
+    async expireRetries(deliveryId: number): Promise<number> {
+      const failed = await expireRetryLogs(db, deliveryId, clock())
+      countMessages('failed', failed)
+      return failed
     },
 
-    failUnfinished(deliveryId: number, reason: string): Promise<number> {
-      return failUnfinishedLogs(db, deliveryId, reason)
+    async failUnfinished(deliveryId: number, reason: string): Promise<number> {
+      const failed = await failUnfinishedLogs(db, deliveryId, reason)
+      countMessages('failed', failed)
+      return failed
     },
 
     ...createRecurringActivities({ db, clock }),

@@ -12,6 +12,7 @@ import { applyAddressEvents, clearErroneous } from '../persistence/address-statu
 import type { QuarantineRules } from '../domain/quarantine'
 import { compileTrackedHtml } from '../domain/tracked-links'
 import { TrackingUrls } from '../mail/tracking-urls'
+import { rateLimitWaitSeconds, smtpSendStarted } from '../observability/metrics'
 
 export interface SendBatchInput {
   deliveryId: number
@@ -132,6 +133,7 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
       return { record: { kind: 'in_doubt', reason }, bounce: null }
     }
     let outcome
+    const smtpAnswered = smtpSendStarted()
     try {
       const info = await deps.mailer.transporter.sendMail({
         ...composeMessage(templates, recipient, deps.messageIdDomain),
@@ -140,6 +142,8 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
       outcome = { kind: 'accepted' as const, response: String(info.response ?? '') }
     } catch (err) {
       outcome = classifySmtpError(err as SmtpErrorLike)
+    } finally {
+      smtpAnswered()
     }
     const verdict = await claimed
     if ('error' in verdict) throw verdict.error
@@ -165,7 +169,11 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
 
   const next = () => (cancelled || transportError ? undefined : queue.shift())
   const claim = async (recipient: Recipient) => {
-    await deps.rateLimiter.take()
+    if (deps.rateLimiter.limited) {
+      const waited = rateLimitWaitSeconds.startTimer()
+      await deps.rateLimiter.take()
+      waited()
+    }
     return writer.claim(recipient.id, recipient.status === 'sending')
   }
 

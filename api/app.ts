@@ -24,6 +24,8 @@ import { recurringRoutes } from './routes/recurring'
 import type { ApiContext } from './context'
 import { docsRoutes } from './docs'
 import { dashboardPaths, dashboardRoutes } from '../dashboard'
+import { observeRequests } from '../observability/http'
+import { metricsRoute } from './metrics-route'
 
 export interface AppDeps {
   db: Database
@@ -90,6 +92,8 @@ export function createApp(deps: AppDeps) {
   }
   const app = new OpenAPIHono<AppEnv>({ defaultHook: ctx.validationHook })
   app.onError((err, c) => toResponse(err, c))
+  // Request id, log line, metrics and (when on) a trace span for every request.
+  app.use('*', observeRequests())
 
   // Requests begun and not yet answered (a body still arriving counts): what a shutdown waits for.
   let requestsInProgress = 0
@@ -119,6 +123,7 @@ export function createApp(deps: AppDeps) {
 
   const trackingSecret = requireTrackingSecret(deps.config)
   const trackingWriter = new TrackingWriter(deps.db, deps.config.trackingBuffer)
+  app.get('/metrics', metricsRoute())
   // Not counting itself. Tracking hits waiting for the database, and those refused since the start.
   app.get('/health', (c) =>
     c.json({
