@@ -1,4 +1,3 @@
-import type { Server } from 'node:http'
 import { Runtime } from '@temporalio/worker'
 import { logger, TemporalPinoLogger } from './logger'
 import { serveMetrics, temporalMetricsPort, workerMetricsPort } from './metrics'
@@ -23,17 +22,12 @@ export async function startWorkerObservability(
   const port = workerMetricsPort(env)
   const temporalPort = temporalMetricsPort(env)
   await startTracing('herald-worker')
-  Runtime.install({
-    logger: new TemporalPinoLogger(),
-    ...(temporalPort
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `${host}:${temporalPort}` } } } }
-      : {}),
-  })
-  const server: Server | null = port ? await serveMetrics(port, host) : null
+  const temporalServing = installRuntime(host, temporalPort)
+  const server = port ? await serveMetrics(port, host).catch(portTaken('HERALD_METRICS_PORT', port)) : null
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
   const observability = {
-    metricsUrl: port ? `http://${shown}:${port}/metrics` : null,
-    temporalMetricsUrl: temporalPort ? `http://${shown}:${temporalPort}/metrics` : null,
+    metricsUrl: server ? `http://${shown}:${port}/metrics` : null,
+    temporalMetricsUrl: temporalServing ? `http://${shown}:${temporalPort}/metrics` : null,
   }
   logger.info(observability, 'worker metrics')
   return {
@@ -42,5 +36,34 @@ export async function startWorkerObservability(
       await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)))
       await stopTracing()
     },
+  }
+}
+
+/**
+ * The Temporal runtime, its logger routed into Herald's, serving the SDK's metrics on `port` (0: not).
+ * A port already taken costs the metrics, not the worker: sending goes on, and the error says why.
+ */
+function installRuntime(host: string, port: number): boolean {
+  const temporalLogger = new TemporalPinoLogger()
+  if (port) {
+    try {
+      const prometheus = { bindAddress: `${host}:${port}` }
+      Runtime.install({ logger: temporalLogger, telemetryOptions: { metrics: { prometheus } } })
+      return true
+    } catch (err) {
+      portTaken('HERALD_TEMPORAL_METRICS_PORT', port)(err)
+    }
+  }
+  Runtime.install({ logger: temporalLogger })
+  return false
+}
+
+function portTaken(setting: string, port: number) {
+  return (err: unknown): null => {
+    logger.error(
+      { err, port },
+      `${setting}: cannot serve metrics on port ${port}; the worker runs without them`,
+    )
+    return null
   }
 }

@@ -121,6 +121,7 @@ describe('secrets never appear in logs', () => {
       HERALD_PUBLIC_URL: api,
       HERALD_RETRY_INTERVAL: '2s',
       HERALD_LOG_LEVEL: 'INFO',
+      HERALD_METRICS_PORT: '0',
     }
     run('api', 'api/main.ts')
     await waitFor('the API', async () => (await fetch(`${api}/health`)).ok)
