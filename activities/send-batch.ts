@@ -226,6 +226,8 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
     throw transportError
   }
   if (attempt > 1) await setSendError(deps.db, input.deliveryId, null)
+  // Through the SDK's activity logger: the line carries workflowId, runId and activity too.
+  ctx.log.info('batch sent', { deliveryId: input.deliveryId, ...result, left: queue.length })
   if (cancelled && queue.length) throw new CancelledFailure('batch cancelled by a pause or stop')
   return result
 }
