@@ -46,7 +46,13 @@ export async function startTracing(service: string): Promise<boolean> {
     tracer: otel.trace.getTracer('herald'),
     spanProcessor,
     resource,
-    shutdown: () => provider.shutdown(),
+    shutdown: async () => {
+      await provider.shutdown()
+      // Unregistered, so that a later start (a benchmark turning tracing on again) registers anew.
+      otel.trace.disable()
+      otel.context.disable()
+      otel.propagation.disable()
+    },
   }
   return true
 }
