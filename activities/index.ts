@@ -189,13 +189,13 @@ export const createActivities = (deps: ActivityDeps) => {
 
     async expireRetries(deliveryId: number): Promise<number> {
       const failed = await expireRetryLogs(db, deliveryId, clock())
-      countMessages('failed', failed)
+      countMessages('failed', failed, 'soft')
       return failed
     },
 
     async failUnfinished(deliveryId: number, reason: string): Promise<number> {
       const failed = await failUnfinishedLogs(db, deliveryId, reason)
-      countMessages('failed', failed)
+      countMessages('failed', failed, 'soft')
       return failed
     },
 

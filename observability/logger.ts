@@ -32,11 +32,7 @@ export function logLevel(value: string | undefined, fallback = 'info'): pino.Lev
 
 export function createLogger(options: { level?: string; pretty?: boolean } = {}): HeraldLogger {
   const settings: pino.LoggerOptions = {
-    // Jest runs the API in the test process: its request lines would bury the test output.
-    level: logLevel(
-      options.level ?? process.env.HERALD_LOG_LEVEL,
-      process.env.JEST_WORKER_ID ? 'silent' : 'info',
-    ),
+    level: logLevel(options.level ?? process.env.HERALD_LOG_LEVEL),
     base: { pid: process.pid },
     redact: { paths: redactedPaths, censor: '[redacted]' },
     mixin: () => logFields.getStore() ?? {},

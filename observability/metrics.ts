@@ -20,6 +20,14 @@ export const messagesTotal = new Counter({
 })
 for (const status of ['sent', 'failed', 'in_doubt', 'retried'] as const) messagesTotal.inc({ status }, 0)
 
+export const messageFailuresTotal = new Counter({
+  name: 'herald_message_failures_total',
+  help: 'Messages failed or waiting for a retry, by failure type: hard, soft, ignored (in doubt, not resent)',
+  labelNames: ['type'] as const,
+  registers: [registry],
+})
+for (const type of ['hard', 'soft', 'ignored'] as const) messageFailuresTotal.inc({ type }, 0)
+
 export const smtpSendSeconds = new Histogram({
   name: 'herald_smtp_send_seconds',
   help: 'Time from handing a message to the SMTP pool to the server’s answer',
@@ -69,12 +77,19 @@ export const trackingHitsTotal = new Counter({
   registers: [registry],
 })
 
-/** Counts sending logs written with a final (or retry) status: called where the row is updated. */
-export function countMessages(status: SendingStatus | MessageOutcome, count = 1): void {
+const failureTypes: Partial<Record<MessageOutcome, string>> = { retried: 'soft', in_doubt: 'ignored' }
+
+/**
+ * Counts sending logs written with a final (or retry) status: called where the row is updated.
+ * `failureType` is the row's (hard or soft) when the status is `failed`.
+ */
+export function countMessages(status: SendingStatus | MessageOutcome, count = 1, failureType?: string): void {
   if (count <= 0) return
   const outcome = status === 'retry' ? 'retried' : status
-  if (outcome === 'sent' || outcome === 'failed' || outcome === 'in_doubt' || outcome === 'retried')
-    messagesTotal.inc({ status: outcome }, count)
+  if (outcome !== 'sent' && outcome !== 'failed' && outcome !== 'in_doubt' && outcome !== 'retried') return
+  messagesTotal.inc({ status: outcome }, count)
+  const type = outcome === 'failed' ? failureType : failureTypes[outcome]
+  if (type) messageFailuresTotal.inc({ type }, count)
 }
 
 /** Starts timing one SMTP exchange; the returned function ends it. */

@@ -187,7 +187,7 @@ export class SendingLogWriter {
           failure_reason: r.reason,
         })
     }
-    if (r.kind !== 'released') countMessages(r.kind, written)
+    if (r.kind !== 'released') countMessages(r.kind, written, r.kind === 'failed' ? r.failureType : undefined)
   }
 }
 
