@@ -422,7 +422,7 @@ async function startHerald(
     const worker = herald(
       'worker/main.ts',
       `worker-${workers.length + 1}`,
-      { HERALD_METRICS_PORT: String(metricsPort), ...env },
+      { HERALD_METRICS_HOST: '127.0.0.1', HERALD_METRICS_PORT: String(metricsPort), ...env },
       nodeOptions,
     )
     workers.push(worker)
