@@ -6,13 +6,14 @@ import { sendThroughput } from './p1-throughput'
 export interface TracingCostResult {
   messages: number
   database: string
-  /** messages a second, each run in turn: off, on, off, on */
+  /** messages a second, each run in turn: off, on, off, on… */
   offPerSecond: number[]
   onPerSecond: number[]
   offCpuUsPerMessage: number[]
   onCpuUsPerMessage: number[]
-  /** on ÷ off, of the medians */
+  /** on ÷ off: of the mean rates, and of the mean CPU per message */
   ratio: number
+  cpuRatio: number
   spansReceived: number
 }
 
@@ -32,15 +33,18 @@ async function countingReceiver() {
   return { url: `http://127.0.0.1:${port}`, spans: () => spans, close: () => server.close() }
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length
+const ratioOf = (on: number[], off: number[]) => Math.round((mean(on) / mean(off)) * 100) / 100
 
 /**
- * P1 with tracing off, then on (OTLP/HTTP to a receiver in this process), twice in turn: what the spans
- * of each request, workflow task and batch cost a send. Messages are not spans: a batch of 500 is one.
+ * P1 with tracing off, then on (OTLP/HTTP to a receiver in this process), `pairs` times in turn: what
+ * the spans of each request, workflow task and batch cost a send. Messages are not spans: a batch of 500
+ * is one. A shared machine's noise is larger than the difference: compare the means, and the CPU.
  */
 export async function tracingCost(
   messages: number,
   database: 'sqlite' | 'postgres',
+  pairs = 3,
 ): Promise<TracingCostResult> {
   const receiver = await countingReceiver()
   const result: TracingCostResult = {
@@ -51,10 +55,11 @@ export async function tracingCost(
     offCpuUsPerMessage: [],
     onCpuUsPerMessage: [],
     ratio: 0,
+    cpuRatio: 0,
     spansReceived: 0,
   }
   try {
-    for (const traced of [false, true, false, true]) {
+    for (const traced of Array.from({ length: pairs * 2 }, (_, i) => i % 2 === 1)) {
       if (traced) {
         process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url
         await startTracing('herald-bench')
@@ -70,7 +75,8 @@ export async function tracingCost(
   } finally {
     receiver.close()
   }
-  result.ratio = Math.round((median(result.onPerSecond) / median(result.offPerSecond)) * 100) / 100
+  result.ratio = ratioOf(result.onPerSecond, result.offPerSecond)
+  result.cpuRatio = ratioOf(result.onCpuUsPerMessage, result.offCpuUsPerMessage)
   result.spansReceived = receiver.spans()
   return result
 }
