@@ -27,7 +27,9 @@ const redactedPaths = ['authorization', 'password', 'token', 'secret', 'cookie',
 /** `HERALD_LOG_LEVEL` is spelt like the Temporal SDK's levels (INFO, WARN…); pino's are lower case. */
 export function logLevel(value: string | undefined, fallback = 'info'): pino.LevelWithSilent {
   const level = (value ?? fallback).toLowerCase()
-  return (pino.levels.values[level] !== undefined ? level : fallback) as pino.LevelWithSilent
+  return (
+    level === 'silent' || pino.levels.values[level] !== undefined ? level : fallback
+  ) as pino.LevelWithSilent
 }
 
 export function createLogger(options: { level?: string; pretty?: boolean } = {}): HeraldLogger {

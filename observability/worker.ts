@@ -44,17 +44,19 @@ export async function startWorkerObservability(
  * A port already taken costs the metrics, not the worker: sending goes on, and the error says why.
  */
 function installRuntime(host: string, port: number): boolean {
+  // The SDK's Rust core logs too: forwarded into the same logger rather than printed on its own.
+  const logging = { filter: { core: 'WARN', other: 'ERROR' } as const, forward: {} }
   const temporalLogger = new TemporalPinoLogger()
   if (port) {
     try {
       const prometheus = { bindAddress: `${host}:${port}` }
-      Runtime.install({ logger: temporalLogger, telemetryOptions: { metrics: { prometheus } } })
+      Runtime.install({ logger: temporalLogger, telemetryOptions: { logging, metrics: { prometheus } } })
       return true
     } catch (err) {
       portTaken('HERALD_TEMPORAL_METRICS_PORT', port)(err)
     }
   }
-  Runtime.install({ logger: temporalLogger })
+  Runtime.install({ logger: temporalLogger, telemetryOptions: { logging } })
   return false
 }
 
