@@ -133,14 +133,20 @@ describe('OpenTelemetry traces', () => {
     expect(confirmed.status).toBe(200)
     await waitUntil('the send', async () => (await statusOf(id)) === 'finished', 120_000, 200)
 
-    const request = await waitUntil('the confirm request span', () =>
-      receiver.spans.find((s) => s.name === 'POST /api/deliveries/:id/confirm'),
+    const request = await waitUntil(
+      'the confirm request span',
+      () => receiver.spans.find((s) => s.name === 'POST /api/deliveries/:id/confirm'),
+      60_000,
     )
     const trace = () => receiver.spans.filter((s) => s.traceId === request.traceId)
-    const batchRuns = await waitUntil(`${batches} sendBatch spans in the trace`, () => {
-      const runs = trace().filter((s) => s.name === 'RunActivity:sendBatch')
-      return runs.length >= batches ? runs : null
-    })
+    const batchRuns = await waitUntil(
+      `${batches} sendBatch spans in the trace`,
+      () => {
+        const runs = trace().filter((s) => s.name === 'RunActivity:sendBatch')
+        return runs.length >= batches ? runs : null
+      },
+      60_000,
+    )
     expect(batchRuns).toHaveLength(batches)
     const byId = new Map(trace().map((s) => [s.spanId, s]))
     const ancestry = (span: Span): string[] => {
