@@ -13,6 +13,7 @@ import type { QuarantineRules } from '../domain/quarantine'
 import { compileTrackedHtml } from '../domain/tracked-links'
 import { TrackingUrls } from '../mail/tracking-urls'
 import { rateLimitWaitSeconds, smtpSendStarted } from '../observability/metrics'
+import { inSpan } from '../observability/tracing'
 
 export interface SendBatchInput {
   deliveryId: number
@@ -87,10 +88,16 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
   const ctx = Context.current()
   const { workflowExecution, activityId, attempt } = ctx.info
   const claimToken = `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}#${attempt}`
-  const content = await loadContent(deps, input.deliveryId)
+  const { content, recipients } = await inSpan(
+    'load batch',
+    { 'herald.batch_no': input.batchNo },
+    async () => ({
+      content: await loadContent(deps, input.deliveryId),
+      recipients: await loadBatch(deps.db, input.deliveryId, input.batchNo, deps.clock()),
+    }),
+  )
   // Parsed once for the whole batch: each message only renders.
   const templates = compileContent(content)
-  const recipients = await loadBatch(deps.db, input.deliveryId, input.batchNo, deps.clock())
   const writer = new SendingLogWriter(deps.db, claimToken, deps.clock)
   const result: BatchResult = {
     batchNo: input.batchNo,
@@ -135,10 +142,10 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
     let outcome
     const smtpAnswered = smtpSendStarted()
     try {
-      const info = await deps.mailer.transporter.sendMail({
-        ...composeMessage(templates, recipient, deps.messageIdDomain),
-        deliveryGate: claim,
-      } as SendMailOptions)
+      const message = { ...composeMessage(templates, recipient, deps.messageIdDomain), deliveryGate: claim }
+      const info = await inSpan('smtp send', { 'herald.sending_log_id': recipient.id }, () =>
+        deps.mailer.transporter.sendMail(message as SendMailOptions),
+      )
       outcome = { kind: 'accepted' as const, response: String(info.response ?? '') }
     } catch (err) {
       outcome = classifySmtpError(err as SmtpErrorLike)

@@ -89,6 +89,24 @@ export async function traceRequest(c: Context, answer: () => Promise<number>): P
   }
 }
 
+/**
+ * Runs `work` in a child span of the current one (a batch's database and SMTP work) when tracing is on;
+ * off, it only runs it.
+ */
+export function inSpan<T>(name: string, attributes: otel.Attributes, work: () => Promise<T>): Promise<T> {
+  if (!tracing) return work()
+  return tracing.tracer.startActiveSpan(name, { attributes }, async (span) => {
+    try {
+      return await work()
+    } catch (err) {
+      span.setStatus({ code: otel.SpanStatusCode.ERROR, message: (err as Error)?.message })
+      throw err
+    } finally {
+      span.end()
+    }
+  })
+}
+
 /** The Temporal client's interceptors: none when tracing is off. */
 export async function tracingClientInterceptors(): Promise<ClientInterceptors | undefined> {
   if (!tracing) return undefined

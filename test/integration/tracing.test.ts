@@ -38,7 +38,8 @@ async function otlpReceiver() {
 
 /**
  * With OTEL_EXPORTER_OTLP_ENDPOINT set on the API and the worker, a confirm is one trace: its HTTP
- * request, the Temporal update it sends, the workflow's handling of it, and every sendBatch it causes.
+ * request, the Temporal update it sends, the workflow's handling of it, and every sendBatch it causes
+ * with its database read and SMTP exchanges.
  */
 describe('OpenTelemetry traces', () => {
   const batches = 4
@@ -153,6 +154,14 @@ describe('OpenTelemetry traces', () => {
       const parent = span.parentSpanId ? byId.get(span.parentSpanId) : undefined
       return parent ? [parent.name, ...ancestry(parent)] : []
     }
+    // Inside each batch: its database read and one SMTP exchange a message.
+    const childrenOf = (span: Span, name: string) =>
+      trace().filter((s) => s.parentSpanId === span.spanId && s.name === name)
+    await waitUntil(
+      'every message’s SMTP span',
+      () => batchRuns.every((run) => childrenOf(run, 'smtp send').length === batchSize) || null,
+    )
+    for (const run of batchRuns) expect(childrenOf(run, 'load batch')).toHaveLength(1)
     for (const run of batchRuns) {
       expect(ancestry(run)).toEqual(
         expect.arrayContaining([
