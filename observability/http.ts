@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Context, MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
 import { httpRequestSeconds, httpRequestsTotal, trackingHitsTotal } from './metrics'
-import { logger, withLogFields } from './logger'
+import { currentLogFields, logger, withLogFields } from './logger'
 import { traceRequest } from './tracing'
 
 /** A caller's request id is kept when it is 1 to 128 visible ASCII characters; otherwise one is made. */
@@ -17,7 +17,9 @@ const trackingKinds: Record<string, string> = { o: 'open', c: 'click', u: 'unsub
 export function observeRequests(): MiddlewareHandler {
   return async (c, next) => {
     const incoming = c.req.header('x-request-id')
-    const requestId = incoming && requestIdPattern.test(incoming) ? incoming : randomUUID()
+    // A dashboard page calls the API in-process: those calls keep the page request's id.
+    const outer = currentLogFields()?.requestId as string | undefined
+    const requestId = incoming && requestIdPattern.test(incoming) ? incoming : (outer ?? randomUUID())
     const started = performance.now()
     let failed: unknown = null
     await withLogFields({ requestId }, () =>

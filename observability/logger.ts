@@ -17,6 +17,11 @@ export function withLogFields<T>(fields: Record<string, unknown>, run: () => T):
   return logFields.run(fields, run)
 }
 
+/** The fields `withLogFields` set around the running code, if any. */
+export function currentLogFields(): Record<string, unknown> | undefined {
+  return logFields.getStore()
+}
+
 /** Never written, wherever they appear in a line's fields: a censor in case one is passed by mistake. */
 const redactedPaths = ['authorization', 'password', 'token', 'secret', 'cookie', 'apiKey'].flatMap((key) => [
   key,
