@@ -35,6 +35,7 @@ COPY activities ./activities
 COPY mail ./mail
 COPY api ./api
 COPY dashboard ./dashboard
+COPY server ./server
 COPY worker ./worker
 COPY observability ./observability
 COPY scripts/create-admin.ts ./scripts/
@@ -42,4 +43,4 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HERALD_PORT||3000)+'/health').then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # One process, so that SIGTERM reaches Herald itself (npx and the tsx CLI would each add a parent).
-CMD ["node", "--import", "tsx", "api/main.ts"]
+CMD ["node", "--import", "tsx", "server/main.ts"]

@@ -3,6 +3,7 @@ import type { Mailer } from '../mail/transport'
 import { bounceRatioExceeded, percent } from '../domain/kpis'
 import { countSendingLogs } from '../persistence/sending-logs'
 import { markAlertEmailed, recordAlert, type AlertCriterion } from '../persistence/alerts'
+import { deliveryLabel } from '../persistence/deliveries'
 
 export interface AlertSettings {
   /** Bounces above this share of processed messages raise an alert. */
@@ -28,12 +29,12 @@ export async function raiseAlert(
 ): Promise<void> {
   const id = await recordAlert(deps.db, { deliveryId, criterion, message, at: deps.clock() })
   if (id === null || deps.alerts.emails.length === 0) return
-  const delivery = await deps.db.knex('delivery').select('label').where('id', deliveryId).first()
+  const label = await deliveryLabel(deps.db, deliveryId)
   try {
     await deps.mailer.transporter.sendMail({
       from: deps.defaultFrom,
       to: deps.alerts.emails,
-      subject: `Herald alert: delivery ${deliveryId} "${String(delivery?.label ?? '').replace(/[\r\n]+/g, ' ')}"`,
+      subject: `Herald alert: delivery ${deliveryId} "${(label ?? '').replace(/[\r\n]+/g, ' ')}"`,
       text: `${message}\n`,
       headers: { 'X-Herald-Alert': criterion, 'X-Herald-Delivery': String(deliveryId) },
     })

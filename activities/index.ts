@@ -1,11 +1,7 @@
-import { ApplicationFailure } from '@temporalio/common'
 import type { Database } from '../persistence/database'
 import type { Mailer } from '../mail/transport'
 import type { SendRateLimiter } from '../mail/rate-limiter'
 import type { DeliveryChanges } from '../domain/delivery'
-import type { EntityManager } from '@mikro-orm/knex'
-import { Delivery, type IDelivery } from '../persistence/entities'
-import { prepareTarget } from '../persistence/preparation'
 import {
   deleteDeliveryRow,
   failUnfinishedLogs,
@@ -15,23 +11,18 @@ import {
   type DeliveryStatePatch,
 } from '../persistence/deliveries'
 import { expireRetries as expireRetryLogs, retryWork, type RetryWork } from '../persistence/sending-logs'
-import {
-  hasCriticalProblem,
-  preparationMessages,
-  type PreparationMessage,
-  type PreparationReport,
-} from '../domain/preparation'
-import { audienceProblem, preparationInputInvalid } from '../domain/delivery-input'
 import type { QuarantineRules } from '../domain/quarantine'
-import { replaceTrackedUrls } from '../persistence/tracking'
-import { computeDeliveryStats, refreshDeliveryStats } from '../persistence/stats'
 import type { StatsFigures } from '../domain/kpis'
 import { sendBatch, type BatchResult, type SendBatchInput } from './send-batch'
-import { checkBounceRatio, raiseAlert, type AlertSettings } from './alerts'
+import { checkBounceRatio, type AlertSettings } from './alerts'
+import { createPreparationActivities } from './preparation'
 import { createRecurringActivities } from './recurring'
+import { createStatsActivities } from './stats'
 import { countBatch, countMessages } from '../observability/metrics'
 
 export type { BatchResult, SendBatchInput, StatsFigures }
+export type { PreparationResult } from './preparation'
+export type { StatsResult } from './stats'
 export type { BeginRunInput, BeginRunResult, PrepareRunInput, PreparedRun } from './recurring'
 
 export interface ActivityDeps {
@@ -47,17 +38,8 @@ export interface ActivityDeps {
   alerts: AlertSettings
 }
 
-/** What the stats workflow learns from a refresh; null once the delivery is gone. */
-export type StatsResult = { figures: StatsFigures; tracking: boolean } | null
-
 /** During a send, the bounce ratio is checked at most this often per delivery (and always by Compute stats). */
 const bounceCheckIntervalMs = 30_000
-
-export interface PreparationResult {
-  toDeliver: number
-  batches: number
-  critical: boolean
-}
 
 /** Herald's activities, bound to their dependencies (database, SMTP pool, rate limiter, clock). */
 export const createActivities = (deps: ActivityDeps) => {
@@ -71,73 +53,9 @@ export const createActivities = (deps: ActivityDeps) => {
     lastBounceCheck.set(deliveryId, now)
     await checkBounceRatio(alertDeps, deliveryId)
   }
-  const trackingOf = async (deliveryId: number): Promise<boolean | null> => {
-    const row = await db.knex('delivery').select('tracking').where('id', deliveryId).first()
-    return row ? Boolean(row.tracking) : null
-  }
-
-  const alertPreparationFailed = async (deliveryId: number, messages: PreparationMessage[]) => {
-    const problems = messages.filter((m) => m.severity === 'critical').map((m) => `- ${m.message}`)
-    await raiseAlert(
-      alertDeps,
-      deliveryId,
-      'preparation_failed',
-      `The preparation of delivery ${deliveryId} failed:\n${problems.join('\n')}`,
-    )
-  }
-
-  /**
-   * A delivery whose own data cannot be prepared (an audience the API would refuse, stored before a rule
-   * existed) fails its preparation for good: retrying cannot fix it. The report says why, no earlier
-   * sending log stays behind, and the workflow ends the preparation as failed.
-   */
-  const failPreparation = async (em: EntityManager, delivery: IDelivery, reason: string): Promise<never> => {
-    const messages: PreparationMessage[] = [
-      { severity: 'critical', message: `the delivery cannot be prepared: ${reason}` },
-    ]
-    await db.knex.transaction(async (trx) => {
-      await trx('sending_log').where('delivery_id', delivery.id).delete()
-      await trx('exclusion_log').where('delivery_id', delivery.id).delete()
-    })
-    const report = {
-      preparedAt: clock().toISOString(),
-      target: 0,
-      toDeliver: 0,
-      excluded: {},
-      messages,
-      batches: 0,
-    }
-    em.assign(delivery, { preparationReport: report, messagesToDeliver: 0, targetCount: 0, excludedCount: 0 })
-    await em.flush()
-    await alertPreparationFailed(delivery.id, messages)
-    throw ApplicationFailure.nonRetryable(messages[0].message, preparationInputInvalid)
-  }
 
   return {
-    /** Target, exclusion logs and pending sending logs, set-based; the report says what blocks the send. */
-    async prepareDelivery(input: { deliveryId: number; batchSize: number }): Promise<PreparationResult> {
-      const em = db.em()
-      const delivery = await em.findOne(Delivery, input.deliveryId)
-      if (!delivery)
-        throw ApplicationFailure.nonRetryable(`delivery ${input.deliveryId} not found`, 'DeliveryNotFound')
-      const invalid = audienceProblem(delivery.audience)
-      if (invalid) return failPreparation(em, delivery, invalid)
-      const counts = await prepareTarget(db, delivery, input.batchSize)
-      const messages = preparationMessages(delivery, counts)
-      const report: PreparationReport = { preparedAt: clock().toISOString(), ...counts, messages }
-      em.assign(delivery, {
-        preparationReport: report,
-        messagesToDeliver: counts.toDeliver,
-        targetCount: counts.target,
-        excludedCount: counts.target - counts.toDeliver,
-        preparedVersion: delivery.version,
-      })
-      await em.flush()
-      await replaceTrackedUrls(db, delivery)
-      const critical = hasCriticalProblem(messages)
-      if (critical) await alertPreparationFailed(delivery.id, messages)
-      return { toDeliver: counts.toDeliver, batches: counts.batches, critical }
-    },
+    ...createPreparationActivities(alertDeps),
 
     async recordState(deliveryId: number, patch: DeliveryStatePatch): Promise<void> {
       await recordDeliveryState(db, deliveryId, patch)
@@ -163,24 +81,7 @@ export const createActivities = (deps: ActivityDeps) => {
       return countBatch(sendBatch({ ...deps, clock, onFailures: checkBouncesNowAndThen }, input))
     },
 
-    /** Compute stats: every KPI from the sending and tracking logs at once; checks the bounce ratio. */
-    async computeStats(deliveryId: number): Promise<StatsResult> {
-      const tracking = await trackingOf(deliveryId)
-      if (tracking === null) return null
-      const figures = await computeDeliveryStats(db, deliveryId, clock())
-      await checkBounceRatio(alertDeps, deliveryId)
-      return { figures, tracking }
-    },
-
-    /** The hourly refresh of open and click rates: reads only the tracking logs new since the last one. */
-    async refreshStats(deliveryId: number): Promise<StatsResult> {
-      const tracking = await trackingOf(deliveryId)
-      if (tracking === null) return null
-      const figures =
-        (await refreshDeliveryStats(db, deliveryId, clock())) ??
-        (await computeDeliveryStats(db, deliveryId, clock()))
-      return { figures, tracking }
-    },
+    ...createStatsActivities(alertDeps),
 
     /** What is left once every batch ran: due retries, the next retry time, unfinished messages. */
     remainingWork(deliveryId: number): Promise<RetryWork> {

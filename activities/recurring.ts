@@ -1,10 +1,12 @@
 import { ApplicationFailure } from '@temporalio/common'
 import { DateTime } from 'luxon'
 import type { Database } from '../persistence/database'
+import type { IDelivery, IRecurringDelivery } from '../persistence/entities'
 import { appendToTarget } from '../persistence/preparation'
 import {
   loadRecurring,
   openExecution,
+  preparedRun,
   recordRun,
   recordRunStart,
   refreshExecutionCounts,
@@ -13,6 +15,7 @@ import {
 import { audienceProblem } from '../domain/delivery-input'
 import { periodKey } from '../domain/recurrence'
 import { replaceTrackedUrls } from '../persistence/tracking'
+import { recordExecutionReport } from '../persistence/deliveries'
 import { hasCriticalProblem, preparationMessages, type PreparationReport } from '../domain/preparation'
 
 export interface BeginRunInput {
@@ -51,9 +54,54 @@ export interface PreparedRun {
   problem: string | null
 }
 
+/**
+ * Adds to the execution the run's targeted profiles it does not hold yet, records them on the run (in the
+ * same transaction) and the execution's report; says what blocks the send, if anything.
+ */
+async function appendRun(
+  deps: { db: Database; clock: () => Date },
+  input: PrepareRunInput,
+  recurring: IRecurringDelivery,
+  execution: IDelivery,
+) {
+  const { db, clock } = deps
+  const counts = await appendToTarget(db, execution, input.batchSize, async (trx, appended) => {
+    const patch: RunPatch = {
+      firstBatch: appended.firstBatch,
+      batchCount: appended.batches,
+      messagesToDeliver: appended.toDeliver,
+      excludedCount: appended.target - appended.toDeliver,
+    }
+    await recordRun(db, input.runId, patch, trx)
+  })
+  // Profiles the execution holds already are no exclusion: "nothing new" is no error in a period.
+  const messages = preparationMessages(recurring, {
+    target: counts.target + counts.alreadyIncluded,
+    toDeliver: counts.toDeliver + counts.alreadyIncluded,
+    excluded: counts.excluded,
+  })
+  const report: PreparationReport = {
+    preparedAt: clock().toISOString(),
+    target: counts.target,
+    toDeliver: counts.toDeliver,
+    excluded: counts.excluded,
+    messages,
+    batches: counts.batches,
+  }
+  await refreshExecutionCounts(db, execution.id)
+  await recordExecutionReport(db, execution.id, report, execution.version)
+  const problem = hasCriticalProblem(messages)
+    ? messages
+        .filter((m) => m.severity === 'critical')
+        .map((m) => m.message)
+        .join('; ')
+    : null
+  return { counts, problem }
+}
+
 /** The activities of a recurring delivery's runs; the sending itself reuses the delivery activities. */
 export const createRecurringActivities = (deps: { db: Database; clock: () => Date }) => {
-  const { db, clock } = deps
+  const { db } = deps
 
   return {
     async beginRun(input: BeginRunInput): Promise<BeginRunResult> {
@@ -80,7 +128,7 @@ export const createRecurringActivities = (deps: { db: Database; clock: () => Dat
           'RecurringNotFound',
         )
       }
-      const done = await db.knex('recurring_run').where('id', input.runId).first()
+      const done = await preparedRun(db, input.runId)
       const key = periodKey(recurring.aggregation, input.at, recurring.timeZone) ?? `run-${input.runId}`
       const when =
         recurring.aggregation === 'none'
@@ -89,13 +137,14 @@ export const createRecurringActivities = (deps: { db: Database; clock: () => Dat
       const { execution, created } = await openExecution(db, recurring, key, `${recurring.label} (${when})`)
       // Every run of the period sends the same content: storing its links again is harmless, and sure.
       await replaceTrackedUrls(db, execution)
-      if (done?.first_batch != null && Number(done.delivery_id) === execution.id) {
+      if (done && done.executionId === execution.id) {
+        const { firstBatch, batches, toDeliver } = done
         return {
           executionId: execution.id,
           newExecution: created,
-          firstBatch: Number(done.first_batch),
-          batches: Number(done.batch_count),
-          toDeliver: Number(done.messages_to_deliver),
+          firstBatch,
+          batches,
+          toDeliver,
           alreadyIncluded: 0,
           problem: null,
         }
@@ -115,40 +164,7 @@ export const createRecurringActivities = (deps: { db: Database; clock: () => Dat
         }
       }
 
-      const counts = await appendToTarget(db, execution, input.batchSize, async (trx, appended) => {
-        const patch: RunPatch = {
-          firstBatch: appended.firstBatch,
-          batchCount: appended.batches,
-          messagesToDeliver: appended.toDeliver,
-          excludedCount: appended.target - appended.toDeliver,
-        }
-        await recordRun(db, input.runId, patch, trx)
-      })
-      // Profiles the execution holds already are no exclusion: "nothing new" is no error in a period.
-      const messages = preparationMessages(recurring, {
-        target: counts.target + counts.alreadyIncluded,
-        toDeliver: counts.toDeliver + counts.alreadyIncluded,
-        excluded: counts.excluded,
-      })
-      const report: PreparationReport = {
-        preparedAt: clock().toISOString(),
-        target: counts.target,
-        toDeliver: counts.toDeliver,
-        excluded: counts.excluded,
-        messages,
-        batches: counts.batches,
-      }
-      await refreshExecutionCounts(db, execution.id)
-      await db
-        .knex('delivery')
-        .where('id', execution.id)
-        .update({ preparation_report: JSON.stringify(report), prepared_version: execution.version })
-      const problem = hasCriticalProblem(messages)
-        ? messages
-            .filter((m) => m.severity === 'critical')
-            .map((m) => m.message)
-            .join('; ')
-        : null
+      const { counts, problem } = await appendRun(deps, input, recurring, execution)
       return {
         executionId: execution.id,
         newExecution: created,

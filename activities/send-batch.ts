@@ -7,7 +7,7 @@ import type { SendMailOptions } from 'nodemailer'
 import { compileContent, composeMessage, type MessageContent } from '../mail/compose'
 import type { Mailer } from '../mail/transport'
 import type { SendRateLimiter } from '../mail/rate-limiter'
-import { setSendError } from '../persistence/deliveries'
+import { loadSendContent, setSendError } from '../persistence/deliveries'
 import { applyAddressEvents, clearErroneous } from '../persistence/address-status'
 import type { QuarantineRules } from '../domain/quarantine'
 import { compileTrackedHtml } from '../domain/tracked-links'
@@ -51,17 +51,13 @@ interface BatchContent extends MessageContent {
 }
 
 async function loadContent(deps: SendDeps, deliveryId: number): Promise<BatchContent> {
-  const row = await deps.db
-    .knex('delivery')
-    .select('subject', 'html', 'text', 'from_name', 'from_email', 'guarantee', 'tracking')
-    .where('id', deliveryId)
-    .first()
+  const row = await loadSendContent(deps.db, deliveryId)
   if (!row)
     throw ApplicationFailure.nonRetryable(`delivery ${deliveryId} no longer exists`, 'DeliveryNotFound')
-  const from = row.from_email
-    ? row.from_name
-      ? `"${String(row.from_name).replace(/["\\\r\n]/g, '')}" <${row.from_email}>`
-      : row.from_email
+  const from = row.fromEmail
+    ? row.fromName
+      ? `"${String(row.fromName).replace(/["\\\r\n]/g, '')}" <${row.fromEmail}>`
+      : row.fromEmail
     : deps.defaultFrom
   return {
     deliveryId,

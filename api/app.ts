@@ -8,22 +8,13 @@ import { requireTrackingSecret, type HeraldConfig } from '../config/env'
 import type { Database } from '../persistence/database'
 import type { SmtpSink } from '../mail/smtp-sink'
 import { authenticate, type AppEnv } from './auth'
-import { ApiError, notFound, toResponse, validationError } from './errors'
-import { DeliveryWorkflows } from './deliveries-workflows'
+import { ApiError, notFound, toResponse } from './errors'
+import { apiContext } from './context'
+import { apiRoutes } from './routes'
 import { idempotencyKeys } from './idempotency'
-import { deliveryRoutes } from './routes/deliveries'
-import { profileRoutes } from './routes/profiles'
-import { userRoutes } from './routes/users'
-import { sinkRoutes } from './routes/sink'
-import { monitoringRoutes } from './routes/monitoring'
-import { addressRoutes } from './routes/addresses'
 import { trackingRoutes } from './routes/tracking'
 import { TrackingWriter } from '../persistence/tracking-writer'
-import { StatsWorkflows } from './stats-workflows'
-import { recurringRoutes } from './routes/recurring'
-import type { ApiContext } from './context'
 import { docsRoutes } from './docs'
-import { dashboardPaths, dashboardRoutes } from '../dashboard'
 import { observeRequests } from '../observability/http'
 import { metricsRoute } from './metrics-route'
 
@@ -32,6 +23,8 @@ export interface AppDeps {
   temporal: Client
   config: HeraldConfig
   sink?: SmtpSink
+  /** Whether a request carries a live dashboard session, when the dashboard is served (server/app.ts). */
+  dashboardSession?: (c: Context) => Promise<boolean>
 }
 
 const documentConfig = {
@@ -53,7 +46,7 @@ const documentConfig = {
 const apiBodyLimit = 20 * 1024 * 1024
 const formBodyLimit = 64 * 1024
 
-const isApiPath = (path: string) => path === '/api' || path.startsWith('/api/')
+export const isApiPath = (path: string) => path === '/api' || path.startsWith('/api/')
 
 function tooLarge(limit: string) {
   return (): never => {
@@ -79,17 +72,17 @@ function isJson(contentType: string | undefined): boolean {
   return /^application\/([\w.-]+\+)?json$/i.test(mediaType)
 }
 
-/** Herald's HTTP API (thin routes over the database and the delivery workflows) and its dashboard. */
-export function createApp(deps: AppDeps) {
-  const ctx: ApiContext = {
-    db: deps.db,
-    config: deps.config,
-    sink: deps.sink,
-    workflows: new DeliveryWorkflows(deps.temporal, deps.config),
-    validationHook: (result) => {
-      if (!result.success) throw validationError(result.error)
-    },
-  }
+/** An unknown path under /api: the API's 404, in its one JSON error shape. */
+export function apiNotFound(c: Context): Response | Promise<Response> {
+  return toResponse(new ApiError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`), c)
+}
+
+/**
+ * Herald's HTTP API: thin routes over the database and the delivery workflows, and the tracking links.
+ * server/app.ts mounts the dashboard beside it.
+ */
+export function createApiApp(deps: AppDeps) {
+  const ctx = apiContext(deps)
   const app = new OpenAPIHono<AppEnv>({ defaultHook: ctx.validationHook })
   app.onError((err, c) => toResponse(err, c))
   // Request id, log line, metrics and (when on) a trace span for every request.
@@ -106,20 +99,7 @@ export function createApp(deps: AppDeps) {
     }
   })
 
-  // Every request, API, tracking link or dashboard page alike: an answer within the timeout, a body
-  // refused as soon as it passes its limit (never read whole), errors in the one JSON shape.
-  const { requestTimeoutMs } = deps.config.api
-  app.use(
-    '*',
-    timeout(requestTimeoutMs, () => timedOut(requestTimeoutMs)),
-  )
-  const apiBodies = bodyLimit({ maxSize: apiBodyLimit, onError: tooLarge('20 MB') })
-  const formBodies = bodyLimit({ maxSize: formBodyLimit, onError: tooLarge('64 KB') })
-  app.use('*', (c, next) =>
-    // A GET or HEAD without a body is let through untouched: reading `body` would build the whole
-    // fetch Request, the main cost of an open-pixel hit otherwise.
-    withoutBody(c) ? next() : isApiPath(c.req.path) ? apiBodies(c, next) : formBodies(c, next),
-  )
+  limitRequests(app, deps.config.api.requestTimeoutMs)
 
   const trackingSecret = requireTrackingSecret(deps.config)
   const trackingWriter = new TrackingWriter(deps.db, deps.config.trackingBuffer)
@@ -141,13 +121,54 @@ export function createApp(deps: AppDeps) {
       publicUrl: deps.config.api.publicUrl,
       quarantine: deps.config.quarantine,
       writer: trackingWriter,
-      sessionSecret: deps.config.dashboard.sessionSecret,
+      dashboardSession: deps.dashboardSession,
     }),
   )
   // A path under /t that is no tracking link (no token, a dot segment) is a missing link, not a page.
   app.all('/t/*', () => {
     throw notFound('tracking link')
   })
+  readApiBodiesAsJson(app)
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' })
+  app.doc31('/api/openapi.json', documentConfig)
+  app.route('/api', docsRoutes())
+  const open = (path: string) =>
+    path === '/api/openapi.json' || path === '/api/docs' || path.startsWith('/api/docs/')
+  app.use('/api/*', async (c, next) => (open(c.req.path) ? next() : authenticate(deps.db)(c, next)))
+  app.use('/api/*', idempotencyKeys())
+  app.route('/api', apiRoutes(ctx))
+
+  app.notFound(apiNotFound)
+  let document: unknown = null
+  // Shutdown: the tracking hits answered but not yet stored are stored before the process ends.
+  return Object.assign(app, {
+    drain: () => trackingWriter.drain(),
+    /** The OpenAPI document: which routes exist and the right each needs. */
+    openApiDocument: () => (document ??= app.getOpenAPI31Document(documentConfig)),
+  })
+}
+
+export type ApiApp = ReturnType<typeof createApiApp>
+
+/**
+ * Every request, API, tracking link or dashboard page alike: an answer within the timeout, a body
+ * refused as soon as it passes its limit (never read whole), errors in the one JSON shape.
+ */
+function limitRequests(app: OpenAPIHono<AppEnv>, requestTimeoutMs: number): void {
+  app.use(
+    '*',
+    timeout(requestTimeoutMs, () => timedOut(requestTimeoutMs)),
+  )
+  const apiBodies = bodyLimit({ maxSize: apiBodyLimit, onError: tooLarge('20 MB') })
+  const formBodies = bodyLimit({ maxSize: formBodyLimit, onError: tooLarge('64 KB') })
+  app.use('*', (c, next) =>
+    // A GET or HEAD without a body is let through untouched: reading `body` would build the whole
+    // fetch Request, the main cost of an open-pixel hit otherwise.
+    withoutBody(c) ? next() : isApiPath(c.req.path) ? apiBodies(c, next) : formBodies(c, next),
+  )
+}
+
+function readApiBodiesAsJson(app: OpenAPIHono<AppEnv>): void {
   // A body the API cannot read as JSON is refused, rather than ignored by the routes whose body is optional.
   app.use('/api/*', async (c, next) => {
     if (hasBody(c.req.raw) && !isJson(c.req.header('content-type')))
@@ -165,44 +186,7 @@ export function createApp(deps: AppDeps) {
     }
     await next()
   })
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' })
-  app.doc31('/api/openapi.json', documentConfig)
-  app.route('/api', docsRoutes())
-  const open = (path: string) =>
-    path === '/api/openapi.json' || path === '/api/docs' || path.startsWith('/api/docs/')
-  app.use('/api/*', async (c, next) => (open(c.req.path) ? next() : authenticate(deps.db)(c, next)))
-  app.use('/api/*', idempotencyKeys())
-  app.route('/api', profileRoutes(ctx))
-  app.route('/api', deliveryRoutes(ctx))
-  app.route('/api', recurringRoutes(ctx, deps.temporal))
-  app.route('/api', userRoutes(ctx))
-  app.route(
-    '/api',
-    monitoringRoutes(ctx, new StatsWorkflows(deps.temporal, deps.config, deps.db), trackingSecret),
-  )
-  app.route('/api', addressRoutes(ctx))
-  if (deps.sink) app.route('/api', sinkRoutes(ctx, deps.sink))
-
-  // The dashboard's pages, which call the API in-process as their logged-in user.
-  let document: unknown = null
-  const dashboard = dashboardRoutes({
-    db: deps.db,
-    config: deps.config,
-    api: (path, init, env) => app.request(path, init, env),
-    openApiDocument: () => (document ??= app.getOpenAPI31Document(documentConfig)),
-  })
-  const toDashboard = (c: Context) => dashboard.fetch(c.req.raw, c.env)
-  for (const path of dashboardPaths) app.all(path, toDashboard)
-  app.notFound((c) =>
-    isApiPath(c.req.path)
-      ? toResponse(new ApiError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`), c)
-      : toDashboard(c),
-  )
-  // Shutdown: the tracking hits answered but not yet stored are stored before the process ends.
-  return Object.assign(app, { drain: () => trackingWriter.drain() })
 }
-
-export type HeraldApp = ReturnType<typeof createApp>
 
 function withoutBody(c: Context): boolean {
   return (

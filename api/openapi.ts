@@ -80,3 +80,23 @@ export function guardedRoute<R extends RouteConfig>(right: Right, action: string
     middleware: [requireRight(right, action)],
   })
 }
+
+type ResponseConfig = RouteConfig['responses'][number]
+
+/**
+ * A GET route behind the `read` right that answers 200 with `reply`: the shape most reads share.
+ * `errors` adds error replies beyond those that follow from its shape.
+ */
+export function readRoute<
+  C extends {
+    path: string
+    summary: string
+    request?: RouteConfig['request']
+    reply: ResponseConfig
+    errors?: Record<number, ResponseConfig>
+  },
+>(action: string, config: C) {
+  const { reply, errors, ...rest } = config
+  const responses = { 200: reply, ...errors } as { 200: C['reply'] } & NonNullable<C['errors']>
+  return guardedRoute('read', action, { ...rest, method: 'get' as const, responses })
+}

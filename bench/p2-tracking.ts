@@ -103,7 +103,7 @@ export async function trackingThroughput(
 
     const port = await freePort()
     children.push(
-      await startServer('api/main.ts', {
+      await startServer('server/main.ts', {
         HERALD_PORT: String(port),
         DATABASE_URL: h.databaseUrl,
         TEMPORAL_ADDRESS: h.config.temporal.address,

@@ -1,11 +1,12 @@
-import { actingUser, type AuthUser, type InProcessEnv } from '../api/auth'
+import type { AuthUser } from '../domain/auth-user'
 
 /**
  * The dashboard acts through the API itself, in-process, as the logged-in user: the same routes,
  * rights, validation, workflow commands and error messages as any API client.
  */
 
-export type ApiFetch = (path: string, init: RequestInit, env: InProcessEnv) => Response | Promise<Response>
+/** A request to the API app made in-process as `user` (server/app.ts passes it the user in its environment). */
+export type ApiFetch = (path: string, init: RequestInit, user: AuthUser) => Response | Promise<Response>
 
 export interface ApiError {
   code: string
@@ -25,7 +26,7 @@ export function apiAs(fetch: ApiFetch, user: AuthUser): ApiCall {
       init.headers = { 'content-type': 'application/json' }
       init.body = JSON.stringify(body)
     }
-    const res = await fetch(path, init, { [actingUser]: user })
+    const res = await fetch(path, init, user)
     const text = await res.text()
     const parsed = text ? (JSON.parse(text) as unknown) : null
     if (res.ok) return { ok: true, status: res.status, body: parsed as T }

@@ -1,6 +1,5 @@
 import cronstrue from 'cronstrue'
 import { Duration } from 'luxon'
-import type { ScheduleView } from '../api/recurring-schedules'
 import type { DeliveryStatus } from '../domain/delivery-states'
 import type { AggregationPeriod } from '../domain/recurrence'
 import {
@@ -18,6 +17,16 @@ import type { DeliveryJson } from './deployment'
 
 type Progress = DeliveryJson['progress']
 
+/** A recurring delivery's Temporal schedule as the API describes it, the fields read here. */
+export interface ScheduleJson {
+  paused: boolean
+  note: string | null
+  /** The next few run times, as Temporal computes them. */
+  nextRuns: string[]
+  runsStarted: number
+  temporalUrl: string
+}
+
 /** A recurring delivery as the API returns it (`GET /api/recurring-deliveries/{id}`), the fields read here. */
 export interface RecurringJson {
   id: number
@@ -34,7 +43,7 @@ export interface RecurringJson {
   aggregation: AggregationPeriod
   confirmBeforeEachSend: boolean
   totals: { executions: number; runs: Record<string, number>; progress: Progress; kpis: Kpis }
-  schedule: ScheduleView | null
+  schedule: ScheduleJson | null
   /** Why `schedule` is missing when Temporal did not describe it in time. */
   scheduleUnanswered: string | null
   scheduleId: string

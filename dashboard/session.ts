@@ -4,6 +4,8 @@ import type { Context } from 'hono'
 import { deleteCookie, getCookie, getSignedCookie, setCookie, setSignedCookie } from 'hono/cookie'
 import type { Database } from '../persistence/database'
 import { createSession, deleteSession, findSession, type StoredSession } from '../persistence/sessions'
+import { userForTokenId } from '../persistence/token-users'
+import type { AuthUser } from '../domain/auth-user'
 
 /**
  * Dashboard sessions: a signed, HttpOnly, SameSite=Strict cookie naming a session kept in the database
@@ -50,6 +52,17 @@ export async function readSession(c: Context, db: Database, secret: string): Pro
   const id = await getSignedCookie(c, secret, sessionCookie)
   if (typeof id !== 'string' || !/^[\w-]{43}$/.test(id)) return null
   return findSession(db, id)
+}
+
+/** The session the request's cookie names and its user, as long as neither has ended (nor its token been revoked). */
+export async function sessionUser(
+  c: Context,
+  db: Database,
+  secret: string,
+): Promise<{ session: Session; user: AuthUser } | null> {
+  const session = await readSession(c, db, secret)
+  const user = session && (await userForTokenId(db, session.tokenId))
+  return session && user ? { session, user } : null
 }
 
 /** Logging out: the session ends on the server, whatever copies of the cookie exist. */

@@ -47,8 +47,21 @@ export function isFinal(status: DeliveryStatus): boolean {
   return finalStatuses.includes(status)
 }
 
+/** Sending, waiting for a retry or paused: the send is under way and only pause, resume and stop act on it. */
+export const sendingStatuses: readonly DeliveryStatus[] = ['sending', 'retry_pending', 'paused']
+
+export function isSending(status: DeliveryStatus): boolean {
+  return sendingStatuses.includes(status)
+}
+
 export function canApply(command: DeliveryCommand, status: DeliveryStatus): boolean {
   return commandAllowedIn[command].includes(status)
+}
+
+/** Why a command cannot apply in a status, or null when it can. */
+export function illegalTransition(command: DeliveryCommand, status: DeliveryStatus): string | null {
+  if (canApply(command, status)) return null
+  return `Cannot ${command} a delivery that is ${statusLabels[status].toLowerCase()} (status '${status}')`
 }
 
 export class IllegalTransitionError extends Error {
@@ -56,13 +69,48 @@ export class IllegalTransitionError extends Error {
     readonly command: DeliveryCommand,
     readonly status: DeliveryStatus,
   ) {
-    super(`Cannot ${command} a delivery that is ${statusLabels[status].toLowerCase()} (status '${status}')`)
+    super(illegalTransition(command, status) ?? `${command} applies to a delivery that is ${status}`)
     this.name = 'IllegalTransitionError'
   }
 }
 
 export function assertCanApply(command: DeliveryCommand, status: DeliveryStatus): void {
   if (!canApply(command, status)) throw new IllegalTransitionError(command, status)
+}
+
+/** What a delivery's workflow needs to say what it is waiting for. */
+export interface DeliveryProgress {
+  status: DeliveryStatus
+  messagesToDeliver: number
+  contactDate: number | null
+  batchesDone: number
+  batchCount: number
+}
+
+/** What a delivery in this state waits for, in the words of the Temporal UI and the dashboard. */
+export function waitingFor(d: DeliveryProgress): string {
+  switch (d.status) {
+    case 'draft':
+      return 'waiting for a user to prepare the delivery'
+    case 'preparing':
+      return 'computing the target and the sending logs'
+    case 'preparation_failed':
+      return 'waiting for the content or audience to be fixed, then a new preparation'
+    case 'awaiting_approval':
+      return `waiting for approval by a user with the "approve" role (${d.messagesToDeliver} messages prepared)`
+    case 'ready':
+      return `waiting for a user with the "Start deliveries" role to confirm ${d.messagesToDeliver} messages`
+    case 'start_pending':
+      return `waiting for the contact date ${new Date(d.contactDate ?? 0).toISOString()}`
+    case 'sending':
+      return `sending: ${d.batchesDone} of ${d.batchCount} batches done`
+    case 'retry_pending':
+      return 'waiting to retry soft-bounced messages within the validity period'
+    case 'paused':
+      return 'paused: waiting for resume or stop'
+    default:
+      return 'done'
+  }
 }
 
 export const statusLabels: Record<DeliveryStatus, string> = {

@@ -1,4 +1,5 @@
 import type { Knex } from '@mikro-orm/knex'
+import { likeContaining } from './sql'
 import type { Audience, AudienceCondition, FilterValue } from '../domain/audience'
 import { attributeKey, profileColumns } from '../domain/audience'
 import type { Dialect } from './database'
@@ -70,7 +71,7 @@ function conditionSql(dialect: Dialect, condition: AudienceCondition): [string, 
       ]
     case 'contains': {
       const like = dialect === 'postgresql' ? 'ilike' : 'like'
-      const pattern = `%${String(values[0]).replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+      const pattern = likeContaining(String(values[0]))
       return [`${column} ${like} ? escape '\\'`, [...keyBindings, pattern]]
     }
     case 'exists':

@@ -48,6 +48,93 @@ export async function setSendError(db: Database, deliveryId: number, message: st
     .update({ send_error: message?.slice(0, 1000) ?? null })
 }
 
+/** The delivery as an entity (the preparation reads its audience and content), or null once deleted. */
+export async function findDelivery(db: Database, deliveryId: number): Promise<IDelivery | null> {
+  return db.em().findOne(Delivery, deliveryId)
+}
+
+/** Whether the delivery tracks opens and clicks; null once it is deleted. */
+export async function deliveryTracking(db: Database, deliveryId: number): Promise<boolean | null> {
+  const row = await db.knex('delivery').select('tracking').where('id', deliveryId).first()
+  return row ? Boolean(row.tracking) : null
+}
+
+/** The delivery's label (alert emails name it), or null once it is deleted. */
+export async function deliveryLabel(db: Database, deliveryId: number): Promise<string | null> {
+  const row = await db.knex('delivery').select('label').where('id', deliveryId).first()
+  return row ? String(row.label ?? '') : null
+}
+
+/** What a batch needs of its delivery to compose its messages. */
+export interface SendContent {
+  subject: string
+  html: string | null
+  text: string | null
+  fromName: string | null
+  fromEmail: string | null
+  guarantee: IDelivery['guarantee']
+  tracking: boolean
+}
+
+/** A delivery's content as its batches send it, or null once the delivery is deleted. */
+export async function loadSendContent(db: Database, deliveryId: number): Promise<SendContent | null> {
+  const row = await db
+    .knex('delivery')
+    .select('subject', 'html', 'text', 'from_name', 'from_email', 'guarantee', 'tracking')
+    .where('id', deliveryId)
+    .first()
+  if (!row) return null
+  return {
+    subject: row.subject,
+    html: row.html ?? null,
+    text: row.text ?? null,
+    fromName: row.from_name,
+    fromEmail: row.from_email,
+    guarantee: row.guarantee,
+    tracking: Boolean(row.tracking),
+  }
+}
+
+/** What a preparation found, stored on its delivery. */
+export type PreparationFields = Partial<
+  Pick<
+    IDelivery,
+    'preparationReport' | 'messagesToDeliver' | 'targetCount' | 'excludedCount' | 'preparedVersion'
+  >
+>
+
+export async function recordPreparation(
+  db: Database,
+  deliveryId: number,
+  fields: PreparationFields,
+): Promise<void> {
+  const em = db.em()
+  const delivery = await em.findOneOrFail(Delivery, deliveryId)
+  em.assign(delivery, fields)
+  await em.flush()
+}
+
+/** An execution's report once a run added to it (the counts are refreshed from its logs apart). */
+export async function recordExecutionReport(
+  db: Database,
+  executionId: number,
+  report: IDelivery['preparationReport'],
+  preparedVersion: number,
+): Promise<void> {
+  await db
+    .knex('delivery')
+    .where('id', executionId)
+    .update({ preparation_report: JSON.stringify(report), prepared_version: preparedVersion })
+}
+
+/** A preparation that cannot be made leaves no log of an earlier one behind. */
+export async function discardPreparationLogs(db: Database, deliveryId: number): Promise<void> {
+  await db.knex.transaction(async (trx) => {
+    await trx('sending_log').where('delivery_id', deliveryId).delete()
+    await trx('exclusion_log').where('delivery_id', deliveryId).delete()
+  })
+}
+
 /** An edit invalidates the preparation: the version moves on and the workflow returns to draft. */
 export async function saveDeliveryChanges(
   db: Database,

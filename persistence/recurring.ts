@@ -82,6 +82,21 @@ export async function recordRun(
   if (Object.keys(row).length) await knex('recurring_run').where('id', runId).update(row)
 }
 
+/** What a run's committed preparation recorded (a retry returns it as it was), or null before it. */
+export async function preparedRun(
+  db: Database,
+  runId: number,
+): Promise<{ executionId: number; firstBatch: number; batches: number; toDeliver: number } | null> {
+  const row = await db.knex('recurring_run').where('id', runId).first()
+  if (row?.first_batch == null) return null
+  return {
+    executionId: Number(row.delivery_id),
+    firstBatch: Number(row.first_batch),
+    batches: Number(row.batch_count),
+    toDeliver: Number(row.messages_to_deliver),
+  }
+}
+
 /**
  * The execution covering `periodKey`, created on the first run of the period with the recurrence's
  * content (a delivery that needs no approval: the recurrence was set up by someone allowed to).

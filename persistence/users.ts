@@ -1,12 +1,14 @@
 import type { Database } from './database'
 import type { Role } from '../domain/roles'
-import { hashToken, newToken } from '../api/auth'
+import { hashToken, newToken } from '../domain/api-tokens'
 
 export interface UserRow {
   id: number
   name: string
   roles: Role[]
 }
+
+const rolesOf = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value) as Role[]
 
 export async function createUser(db: Database, name: string, roles: Role[]): Promise<UserRow> {
   const [row] = (await db
@@ -22,7 +24,7 @@ export async function findUser(db: Database, name: string): Promise<UserRow | nu
   return {
     id: Number(row.id),
     name: row.name,
-    roles: typeof row.roles === 'string' ? JSON.parse(row.roles) : row.roles,
+    roles: rolesOf(row.roles),
   }
 }
 
@@ -31,8 +33,12 @@ export async function listUsers(db: Database): Promise<UserRow[]> {
   return rows.map((row) => ({
     id: Number(row.id),
     name: String(row.name),
-    roles: (typeof row.roles === 'string' ? JSON.parse(row.roles) : row.roles) as Role[],
+    roles: rolesOf(row.roles),
   }))
+}
+
+export async function userExists(db: Database, userId: number): Promise<boolean> {
+  return Boolean(await db.knex('app_user').select('id').where('id', userId).first())
 }
 
 /** Issues a token; only its hash is stored, so this is the one time it can be read. */

@@ -401,12 +401,12 @@ async function startHerald(
       cwd: repositoryRoot,
       logFile: path.join(setup.logs, `${name}.log`),
       ready:
-        entry === 'api/main.ts'
+        entry === 'server/main.ts'
           ? apiReady(env.HERALD_PORT)
           : workerReady(temporal.client, temporal.namespace, temporal.taskQueue),
     })
   const apis = where.ports.apis.map((port, i) =>
-    herald('api/main.ts', `api-${i + 1}`, { HERALD_PORT: String(port) }),
+    herald('server/main.ts', `api-${i + 1}`, { HERALD_PORT: String(port) }),
   )
   setup.started.push(...apis)
   setup.log('Herald: API replicas…')

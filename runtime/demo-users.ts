@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import type { Database } from '../persistence/database'
 import { roles, type Role } from '../domain/roles'
 import { createUser, findUser, issueToken } from '../persistence/users'
-import { hashToken } from '../api/auth'
+import { hashToken } from '../domain/api-tokens'
 
 /**
  * One demo user per role for the embedded default. Their tokens are kept in plain text in the local

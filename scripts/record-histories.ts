@@ -15,6 +15,11 @@ import { createRecurring, waitForRuns, withStatus } from '../test/support/recurr
  * overwrites a file, and names of scenarios limit the recording to them.
  * A scenario returns a delivery id (its workflow is recorded) or the ids of the workflows to record.
  */
+const harnessOptions = {
+  env: { HERALD_BATCH_SIZE: '10', HERALD_RETRY_INTERVAL: '1s', HERALD_MIN_RECURRENCE: '1s' },
+  settings: { batchesPerRun: 3, statsIntervalMs: 1000, trackingPeriodMs: 6000, statsRefreshesPerRun: 3 },
+}
+
 const scenarios: Record<string, (h: Harness) => Promise<number | string[]>> = {
   async 'approved-and-sent'(h) {
     const id = await readyDelivery(h, await importProfiles(h, 45))
@@ -164,6 +169,31 @@ const scenarios: Record<string, (h: Harness) => Promise<number | string[]>> = {
     await h.api('POST', `/api/recurring-deliveries/${id}/stop`, { as: 'workflow' })
     return runs.map((run) => run.workflowId)
   },
+  /**
+   * The relay refuses every connection past a validity period of one second: the run's two batches are
+   * retried until their deadline (a minute at the least); the first to fail for good ends the send (and,
+   * from patch 'run-failure-cancels-batches' on, cancels the other), and the run fails with the reason.
+   */
+  async 'recurring-send-failed'() {
+    const h = await startHarness({
+      ...harnessOptions,
+      settings: { ...harnessOptions.settings, validityMs: 1000 },
+    })
+    try {
+      const ids = await importProfiles(h, 15)
+      const id = await createRecurring(h, { audience: { profileIds: ids }, recurrence: { every: '1h' } })
+      const outage = h.sink.refuseConnectionsFor(120_000)
+      await h.api('POST', `/api/recurring-deliveries/${id}/trigger`, { as: 'workflow' })
+      const runs = await waitForRuns(h, id, (r) => withStatus(r, 'failed').length === 1, 180_000)
+      const [run] = withStatus(runs, 'failed')
+      await h.api('POST', `/api/recurring-deliveries/${id}/stop`, { as: 'workflow' })
+      await h.client.workflow.getHandle(run.workflowId).result()
+      await outage
+      return [run.workflowId]
+    } finally {
+      await h.close()
+    }
+  },
 }
 
 async function record() {
@@ -176,10 +206,7 @@ async function record() {
   fs.writeFileSync(bundlePath, bundle.code)
   process.env.HERALD_TEST_TEMPORAL_ADDRESS = server.address
   process.env.HERALD_TEST_WORKFLOW_BUNDLE = bundlePath
-  const h = await startHarness({
-    env: { HERALD_BATCH_SIZE: '10', HERALD_RETRY_INTERVAL: '1s', HERALD_MIN_RECURRENCE: '1s' },
-    settings: { batchesPerRun: 3, statsIntervalMs: 1000, trackingPeriodMs: 6000, statsRefreshesPerRun: 3 },
-  })
+  const h = await startHarness(harnessOptions)
   const dir = path.resolve(__dirname, '../test/fixtures/histories')
   const stamp = new Date().toISOString().slice(0, 10)
   const only = process.argv.slice(2)
@@ -193,6 +220,11 @@ async function record() {
         typeof result === 'number' ? [`${h.config.temporal.workflowIdPrefix}delivery-${result}`] : result
       let n = 0
       for (const workflowId of workflowIds) {
+        // The database may say finished before the workflow has closed (stats child, last replies).
+        await h.client.workflow
+          .getHandle(workflowId)
+          .result()
+          .catch(() => undefined)
         for await (const run of h.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
           // The CLI's JSON is the form the Temporal UI exports, which historyFromJSON reads back.
           const json = execFileSync(cli, [

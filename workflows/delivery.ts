@@ -1,34 +1,34 @@
 import {
-  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
-  CancellationScope,
   condition,
   continueAsNew,
-  isCancellation,
   patched,
   proxyActivities,
-  proxyLocalActivities,
-  setCurrentDetails,
   setHandler,
-  upsertSearchAttributes,
   allHandlersFinished,
   workflowInfo,
 } from '@temporalio/workflow'
-import type { HeraldActivities, BatchResult, PreparationResult } from '../activities'
+import type { HeraldActivities, PreparationResult } from '../activities'
 import {
-  assertCanApply,
   canApply,
+  illegalTransition,
   isFinal,
+  isSending,
   statusLabels,
+  waitingFor,
   type DeliveryCommand,
   type DeliveryStatus,
 } from '../domain/delivery-states'
 import { commandPayloads, payloadProblem, preparationInputInvalid } from '../domain/delivery-input'
 import type { DeliverySettings } from '../domain/settings'
+import type { DeliveryStatePatch } from '../persistence/deliveries'
 import * as messages from './messages'
+import { recordDeliveryStatus, recordState, showStatus } from './records'
+import { afterPass, BatchWindow, failSend, workActivityOptions, type PassInterruptions } from './sending'
 import { startStatsChild } from './stats'
-import type { Actor, DeliveryChanges, DeliveryView } from './messages'
+import { deliveryStatsWorkflowId } from './stats-messages'
+import type { Actor, CommandInputs, DeliveryView } from './messages'
 
 export interface DeliveryWorkflowInput {
   deliveryId: number
@@ -38,10 +38,11 @@ export interface DeliveryWorkflowInput {
   /** epoch ms; null sends once confirmed */
   contactDate: number | null
   settings: DeliverySettings
+  /** Keeps apart several Herald databases in one namespace; absent from inputs recorded before it. */
+  workflowIdPrefix?: string
   /** The state a previous run handed over with continue-as-new. */
   carried?: DeliveryState
 }
-
 export interface DeliveryState {
   status: DeliveryStatus
   contactDate: number | null
@@ -62,33 +63,8 @@ export interface DeliveryOutcome {
   messagesToDeliver: number
 }
 
-const {
-  prepareDelivery,
-  saveEdit,
-  saveSchedule,
-  deleteDelivery,
-  remainingWork,
-  expireRetries,
-  failUnfinished,
-} = proxyActivities<HeraldActivities>({
-  startToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2 },
-})
-
-export const sendBatchOptions = {
-  startToCloseTimeout: '1 hour',
-  // A worker that dies is noticed within this, and its batch retried elsewhere.
-  heartbeatTimeout: '10s',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2 },
-} as const
-
-const { sendBatch } = proxyActivities<HeraldActivities>(sendBatchOptions)
-
-const { recordState } = proxyLocalActivities<HeraldActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '500ms', maximumInterval: '10s' },
-})
+const { prepareDelivery, saveEdit, saveSchedule, deleteDelivery } =
+  proxyActivities<HeraldActivities>(workActivityOptions)
 
 /** A preparation that failed for good on the delivery's own data (see activities' failPreparation). */
 function isInputFailure(err: unknown): boolean {
@@ -99,10 +75,16 @@ function isInputFailure(err: unknown): boolean {
   )
 }
 
-interface Command {
-  kind: DeliveryCommand
-  input: Actor & Record<string, unknown>
-  reply: (outcome: { view: DeliveryView } | { refusal: string; message: string }) => void
+/** A user's command as its update declared it, kind and payload together. */
+type CommandOf = { [K in DeliveryCommand]: { kind: K; input: CommandInputs[K] } }[DeliveryCommand]
+
+type Command = CommandOf & {
+  reply: (outcome: { view: DeliveryView } | Refusal) => void
+}
+
+interface Refusal {
+  refusal: string
+  message: string
 }
 
 /**
@@ -118,11 +100,8 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
 class DeliveryLifecycle {
   private readonly s: DeliveryState
   private readonly inbox: Command[] = []
-  private readonly running = new Map<number, CancellationScope>()
-  private batchesThisRun = 0
+  private readonly window: BatchWindow
   private deleted = false
-  /** The error of a batch that failed for good; the delivery fails with it. */
-  private failure: unknown = null
 
   constructor(private readonly input: DeliveryWorkflowInput) {
     this.s = input.carried ?? {
@@ -136,6 +115,13 @@ class DeliveryLifecycle {
       sendingStartedAt: null,
       validUntil: null,
     }
+    this.window = new BatchWindow(input.settings, {
+      target: () => ({ deliveryId: input.deliveryId, validUntil: this.s.validUntil ?? Date.now() }),
+      next: () => (this.mayStartBatch() ? (this.s.queued.shift() ?? this.s.nextBatch++) : null),
+      summary: (batchNo) => `Send batch ${batchNo + 1} of ${this.s.batchCount}`,
+      sent: () => void this.s.batchesDone++,
+      requeue: (batchNo) => void this.s.queued.push(batchNo),
+    })
     this.listen()
   }
 
@@ -147,21 +133,10 @@ class DeliveryLifecycle {
         if (!isFinal(this.s.status) && !this.deleted) return this.continueAsNew()
         break
       }
-      switch (this.s.status) {
-        case 'preparing':
-          await this.prepare()
-          break
-        case 'start_pending':
-          await this.waitForContactDate()
-          break
-        case 'sending':
-        case 'retry_pending':
-        case 'paused':
-          await this.send()
-          break
-        default:
-          await this.handle(await this.nextCommand())
-      }
+      if (this.s.status === 'preparing') await this.prepare()
+      else if (this.s.status === 'start_pending') await this.waitForContactDate()
+      else if (isSending(this.s.status)) await this.send()
+      else await this.dispatch(await this.nextCommand())
     }
     await this.startStats()
     await this.drainInbox()
@@ -174,52 +149,43 @@ class DeliveryLifecycle {
       await condition(() => this.inbox.length > 0 || allHandlersFinished())
       const command = this.inbox.shift()
       if (!command) return
-      if (['sending', 'retry_pending', 'paused'].includes(this.s.status))
-        await this.handleWhileSending(command)
-      else await this.handle(command)
+      await this.dispatch(command)
     }
   }
 
   // ── Users' commands ────────────────────────────────────────────────────────────────────────────
 
   private listen(): void {
-    const accept =
-      (kind: DeliveryCommand) =>
-      (input: Actor & Record<string, unknown>): Promise<DeliveryView> =>
-        new Promise((resolve, reject) =>
-          this.inbox.push({
-            kind,
-            input,
-            reply: (outcome) =>
-              'view' in outcome
-                ? resolve(outcome.view)
-                : reject(
-                    ApplicationFailure.create({
-                      type: outcome.refusal,
-                      message: outcome.message,
-                      nonRetryable: true,
-                    }),
-                  ),
-          }),
-        )
-    const updates = {
-      prepare: messages.prepare,
-      approve: messages.approve,
-      reject: messages.reject,
-      confirm: messages.confirm,
-      schedule: messages.schedule,
-      edit: messages.edit,
-      pause: messages.pause,
-      resume: messages.resume,
-      stop: messages.stop,
-      delete: messages.remove,
-    } as const
-    for (const [kind, update] of Object.entries(updates) as [DeliveryCommand, typeof messages.prepare][]) {
-      setHandler(update, (input: Actor) => accept(kind)(input as Actor & Record<string, unknown>), {
-        validator: (input: Actor) => this.validate(kind, input as Actor & Record<string, unknown>),
-      })
-    }
+    setHandler(messages.prepare, (input) => this.queue({ kind: 'prepare', input }), this.checks('prepare'))
+    setHandler(messages.approve, (input) => this.queue({ kind: 'approve', input }), this.checks('approve'))
+    setHandler(messages.reject, (input) => this.queue({ kind: 'reject', input }), this.checks('reject'))
+    setHandler(messages.confirm, (input) => this.queue({ kind: 'confirm', input }), this.checks('confirm'))
+    setHandler(messages.schedule, (input) => this.queue({ kind: 'schedule', input }), this.checks('schedule'))
+    setHandler(messages.edit, (input) => this.queue({ kind: 'edit', input }), this.checks('edit'))
+    setHandler(messages.pause, (input) => this.queue({ kind: 'pause', input }), this.checks('pause'))
+    setHandler(messages.resume, (input) => this.queue({ kind: 'resume', input }), this.checks('resume'))
+    setHandler(messages.stop, (input) => this.queue({ kind: 'stop', input }), this.checks('stop'))
+    setHandler(messages.remove, (input) => this.queue({ kind: 'delete', input }), this.checks('delete'))
     setHandler(messages.state, () => this.view())
+  }
+
+  /** Queues a command; its update is answered once the command has taken effect, or refused. */
+  private queue(command: CommandOf): Promise<DeliveryView> {
+    return new Promise((resolve, reject) =>
+      this.inbox.push({
+        ...command,
+        reply: (outcome) =>
+          'view' in outcome
+            ? resolve(outcome.view)
+            : reject(
+                ApplicationFailure.create({
+                  type: outcome.refusal,
+                  message: outcome.message,
+                  nonRetryable: true,
+                }),
+              ),
+      }),
+    )
   }
 
   /**
@@ -227,44 +193,44 @@ class DeliveryLifecycle {
    * schema: an update sent straight to Temporal writes nothing the API could not) and a command the
    * current state does not allow. Validators do not run on replay, so the schema may grow stricter.
    */
-  private validate(kind: DeliveryCommand, input: Actor & Record<string, unknown>): void {
-    const problem = payloadProblem(commandPayloads[kind], input)
-    if (problem)
-      throw ApplicationFailure.create({
-        type: messages.refusals.invalidInput,
-        message: problem,
-        nonRetryable: true,
-      })
-    const refusal = this.refusal(kind, input)
-    if (refusal)
-      throw ApplicationFailure.create({ type: refusal.type, message: refusal.message, nonRetryable: true })
+  private checks(kind: DeliveryCommand) {
+    return {
+      validator: (input: Actor & { expectedMessages?: number }) => {
+        const refusal = this.payloadRefusal(kind, input) ?? this.refusal(kind, input)
+        if (refusal)
+          throw ApplicationFailure.create({
+            type: refusal.refusal,
+            message: refusal.message,
+            nonRetryable: true,
+          })
+      },
+    }
   }
 
-  private refusal(
-    kind: DeliveryCommand,
-    input: Actor & Record<string, unknown>,
-  ): { type: string; message: string } | null {
+  private payloadRefusal(kind: DeliveryCommand, input: unknown): Refusal | null {
+    const problem = payloadProblem(commandPayloads[kind], input)
+    return problem ? { refusal: messages.refusals.invalidInput, message: problem } : null
+  }
+
+  private refusal(kind: DeliveryCommand, input: Actor & { expectedMessages?: number }): Refusal | null {
     if (typeof input?.by !== 'string' || !input.by) {
       return {
-        type: messages.refusals.invalidInput,
+        refusal: messages.refusals.invalidInput,
         message: 'every command names the user who gives it (by)',
       }
     }
-    try {
-      assertCanApply(kind, this.s.status)
-    } catch (err) {
-      return { type: messages.refusals.illegalTransition, message: (err as Error).message }
-    }
+    const illegal = illegalTransition(kind, this.s.status)
+    if (illegal) return { refusal: messages.refusals.illegalTransition, message: illegal }
     if (kind === 'approve' && this.input.approverMustDiffer && input.by === this.input.createdBy) {
       return {
-        type: messages.refusals.approverIsCreator,
+        refusal: messages.refusals.approverIsCreator,
         message: 'the creator of a delivery cannot approve it',
       }
     }
     const expected = input.expectedMessages
     if (kind === 'confirm' && expected !== undefined && expected !== this.s.messagesToDeliver) {
       return {
-        type: messages.refusals.countMismatch,
+        refusal: messages.refusals.countMismatch,
         message: `you confirmed ${String(expected)} messages but the delivery is prepared for ${this.s.messagesToDeliver}; prepare again or confirm the current count`,
       }
     }
@@ -276,56 +242,60 @@ class DeliveryLifecycle {
     return this.inbox.shift()!
   }
 
+  /** While the send is under way only pause, resume and stop act; before it, every other command. */
+  private dispatch(command: Command): Promise<void> {
+    return isSending(this.s.status) ? this.handleWhileSending(command) : this.handle(command)
+  }
+
   /** Applies one command, replying to its update once its effect is in place. */
   private async handle(command: Command): Promise<void> {
     const refusal = this.refusal(command.kind, command.input)
-    if (refusal) return command.reply({ refusal: refusal.type, message: refusal.message })
-    const by = command.input.by
+    if (refusal) return command.reply(refusal)
+    const applied = await this.apply(command)
+    command.reply(applied ? { view: this.view() } : this.cannot(command.kind))
+  }
+
+  /** The effect of a command the current state allows; false for one only a send in progress takes. */
+  private async apply(command: CommandOf): Promise<boolean> {
+    const { by } = command.input
     const now = Date.now()
     switch (command.kind) {
       case 'prepare':
         await this.enter('preparing')
-        break
+        return true
       case 'edit':
-        await saveEdit(this.input.deliveryId, command.input.changes as DeliveryChanges)
+        await saveEdit(this.input.deliveryId, command.input.changes)
         await this.enter('draft')
-        break
+        return true
       case 'schedule':
-        await this.reschedule(
-          command.input.contactDate as number | null,
-          command.input.timeZone as string | undefined,
-        )
-        break
+        await this.reschedule(command.input.contactDate, command.input.timeZone)
+        return true
       case 'approve':
         await this.enter('ready', { approvedBy: by, approvedAt: now })
-        break
+        return true
       case 'reject':
         await this.enter('draft', { rejectionReason: String(command.input.reason) })
-        break
-      case 'confirm':
-        await this.enter(
-          this.s.contactDate !== null && this.s.contactDate > now ? 'start_pending' : 'sending',
-          {
-            confirmedBy: by,
-            confirmedAt: now,
-          },
-        )
-        break
+        return true
+      case 'confirm': {
+        const later = this.s.contactDate !== null && this.s.contactDate > now
+        await this.enter(later ? 'start_pending' : 'sending', { confirmedBy: by, confirmedAt: now })
+        return true
+      }
       case 'stop':
         await this.enter('stopped', { finishedAt: now })
-        break
+        return true
       case 'delete':
         await deleteDelivery(this.input.deliveryId)
         this.deleted = true
-        break
+        return true
       default:
         // pause and resume only reach here in states that refuse them
-        return command.reply({
-          refusal: messages.refusals.illegalTransition,
-          message: `cannot ${command.kind} now`,
-        })
+        return false
     }
-    command.reply({ view: this.view() })
+  }
+
+  private cannot(kind: DeliveryCommand): Refusal {
+    return { refusal: messages.refusals.illegalTransition, message: `cannot ${kind} now` }
   }
 
   private async reschedule(contactDate: number | null, timeZone: string | null | undefined): Promise<void> {
@@ -380,156 +350,93 @@ class DeliveryLifecycle {
         await this.enter('sending')
         return
       }
-      await this.handle(this.inbox.shift()!)
+      await this.dispatch(this.inbox.shift()!)
     }
   }
 
-  // ── Sending ──────────────────────────────────────────────────────────────────────────────────
+  // ── Sending (the engine is ./sending) ────────────────────────────────────────────────────────
 
   private async send(): Promise<void> {
     if (this.s.sendingStartedAt === null) {
       const now = Date.now()
       this.s.sendingStartedAt = now
       this.s.validUntil = now + this.input.settings.validityMs
-      await this.record({ sendingStartedAt: now })
+      await recordState(this.input.deliveryId, { sendingStartedAt: now })
     }
     while (!isFinal(this.s.status)) {
       if (this.s.status === 'paused') {
         await this.whilePaused()
         continue
       }
-      await this.runBatches()
-      if (this.failure) return this.fail(this.failure)
+      await this.window.run(this.commandsBetweenBatches)
+      if (this.window.failure) return this.fail()
       if (this.s.status !== 'sending' && this.s.status !== 'retry_pending') continue
       if (this.timeToContinueAsNew()) return
       await this.afterPass()
     }
   }
 
-  /** A batch could not complete (the validity period ended with the transport still failing). */
-  private async fail(err: unknown): Promise<void> {
-    const reason =
-      err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)
-    await failUnfinished(this.input.deliveryId, `delivery failed: ${reason}`)
-    await this.enter('failed', { finishedAt: Date.now(), sendError: reason })
+  /**
+   * Its own async step on purpose: the extra turn lets a resume's update complete before the next batch
+   * is scheduled, the order recorded histories hold (inlined, paused-resumed-…-run3 fails to replay).
+   */
+  private async whilePaused(): Promise<void> {
+    await this.dispatch(await this.nextCommand())
   }
 
-  /** Runs every queued and unstarted batch, a few at a time, until done, paused or stopped. */
-  private async runBatches(): Promise<void> {
-    const { batchWindow } = this.input.settings
-    for (;;) {
-      while (this.s.status === 'sending' && this.running.size < batchWindow && this.hasBatchToStart()) {
-        if (this.failure || this.timeToContinueAsNew()) break
-        this.startBatch(this.s.queued.length ? this.s.queued.shift()! : this.s.nextBatch++)
-      }
-      if (this.running.size === 0 && !this.inbox.length) return
-      const before = this.running.size
-      await condition(() => this.running.size < before || this.inbox.length > 0)
-      while (this.inbox.length) await this.handleWhileSending(this.inbox.shift()!)
-      if (this.failure) await this.cancelRunningBatches()
-      if ((this.s.status !== 'sending' || this.failure) && this.running.size === 0) return
-    }
+  /** Pause and stop act between batches of a pass, cancelling the batches in flight. */
+  private readonly commandsBetweenBatches: PassInterruptions = {
+    waiting: () => this.inbox.length > 0,
+    handle: async () => {
+      while (this.inbox.length) await this.dispatch(this.inbox.shift()!)
+    },
+    halted: () => this.s.status !== 'sending',
   }
 
-  private hasBatchToStart(): boolean {
-    return this.s.queued.length > 0 || this.s.nextBatch < this.s.batchCount
+  private mayStartBatch(): boolean {
+    const left = this.s.queued.length > 0 || this.s.nextBatch < this.s.batchCount
+    return this.s.status === 'sending' && left && !this.timeToContinueAsNew()
   }
 
-  private startBatch(batchNo: number): void {
-    const scope = new CancellationScope()
-    this.running.set(batchNo, scope)
-    this.batchesThisRun++
-    const validFor = Math.max((this.s.validUntil ?? Date.now()) - Date.now(), 60_000)
-    scope
-      .run(() =>
-        sendBatch.executeWithOptions(
-          {
-            ...sendBatchOptions,
-            scheduleToCloseTimeout: validFor,
-            summary: `Send batch ${batchNo + 1} of ${this.s.batchCount}`,
-          },
-          [
-            {
-              deliveryId: this.input.deliveryId,
-              batchNo,
-              validUntil: this.s.validUntil ?? Date.now(),
-              retryIntervalMs: this.input.settings.retryIntervalMs,
-            },
-          ],
-        ),
-      )
-      .then(
-        (result: BatchResult) => {
-          this.s.batchesDone++
-          return result
-        },
-        (err: unknown) => {
-          // A pause or stop cancelled it: whatever it did not send is sent after a resume.
-          if (isCancellation(err)) this.s.queued.push(batchNo)
-          else this.failure = err
-        },
-      )
-      .finally(() => this.running.delete(batchNo))
+  private async fail(): Promise<void> {
+    await failSend(this.input.deliveryId, this.window.failure, (patch) => this.enter('failed', patch))
   }
 
   private async handleWhileSending(command: Command): Promise<void> {
-    if (command.kind === 'pause' && canApply('pause', this.s.status)) {
-      await this.cancelRunningBatches()
-      await this.enter('paused')
-      return command.reply({ view: this.view() })
+    const { kind } = command
+    if (!canApply(kind, this.s.status) || !['pause', 'stop', 'resume'].includes(kind)) {
+      return command.reply(
+        this.refusal(kind, command.input) ?? {
+          refusal: messages.refusals.illegalTransition,
+          message: `cannot ${kind} a delivery that is ${statusLabels[this.s.status].toLowerCase()}`,
+        },
+      )
     }
-    if (command.kind === 'stop' && canApply('stop', this.s.status)) {
-      await this.cancelRunningBatches()
-      await this.enter('stopped', { finishedAt: Date.now() })
-      return command.reply({ view: this.view() })
-    }
-    if (command.kind === 'resume' && canApply('resume', this.s.status)) {
-      await this.enter('sending')
-      return command.reply({ view: this.view() })
-    }
-    const refusal = this.refusal(command.kind, command.input) ?? {
-      type: messages.refusals.illegalTransition,
-      message: `cannot ${command.kind} a delivery that is ${statusLabels[this.s.status].toLowerCase()}`,
-    }
-    command.reply({ refusal: refusal.type, message: refusal.message })
+    if (kind !== 'resume') await this.window.cancelAll()
+    if (kind === 'pause') await this.enter('paused')
+    else if (kind === 'stop') await this.enter('stopped', { finishedAt: Date.now() })
+    else await this.enter('sending')
+    command.reply({ view: this.view() })
   }
 
-  /** Pause and stop act within one batch: cancel the batches in flight and wait until they have stopped. */
-  private async cancelRunningBatches(): Promise<void> {
-    for (const scope of this.running.values()) scope.cancel()
-    await condition(() => this.running.size === 0)
-  }
-
-  private async whilePaused(): Promise<void> {
-    await this.handleWhileSending(await this.nextCommand())
-  }
-
-  /**
-   * After a pass over the batches: finished when every sending log is final; otherwise soft failures
-   * wait for their retry (status "retry pending") until the validity period ends.
-   */
+  /** Between passes: due retries are sent, soft failures wait for their retry (status "retry pending"). */
   private async afterPass(): Promise<void> {
-    const work = await remainingWork(this.input.deliveryId)
-    if (work.dueBatches.length) {
-      this.s.queued.push(...work.dueBatches.filter((b) => !this.s.queued.includes(b)))
+    const after = await afterPass(
+      this.input.deliveryId,
+      this.s.validUntil ?? Date.now(),
+      (batches) => this.s.queued.push(...batches.filter((b) => !this.s.queued.includes(b))),
+      () => Date.now() >= (this.s.validUntil ?? 0),
+    )
+    if (after.next === 'done') return this.enter('finished', { finishedAt: Date.now() })
+    if (after.next === 'send') {
       if (this.s.status !== 'sending') await this.enter('sending')
       return
     }
-    if (work.unfinished === 0) {
-      await this.enter('finished', { finishedAt: Date.now() })
-      return
-    }
-    const validUntil = this.s.validUntil ?? Date.now()
-    if (work.nextRetryAt === null || work.nextRetryAt > validUntil || Date.now() >= validUntil) {
-      await expireRetries(this.input.deliveryId)
-      await this.enter('finished', { finishedAt: Date.now() })
-      return
-    }
     if (this.s.status !== 'retry_pending') await this.enter('retry_pending')
-    const woke = await condition(() => this.inbox.length > 0, Math.max(work.nextRetryAt - Date.now(), 1), {
+    const woke = await condition(() => this.inbox.length > 0, Math.max(after.at - Date.now(), 1), {
       summary: 'next soft-bounce retry',
     })
-    if (woke) await this.handleWhileSending(this.inbox.shift()!)
+    if (woke) await this.dispatch(this.inbox.shift()!)
   }
 
   // ── Stats ────────────────────────────────────────────────────────────────────────────────────
@@ -539,49 +446,28 @@ class DeliveryLifecycle {
     if (this.deleted || !isFinal(this.s.status) || this.s.sendingStartedAt === null) return
     // Workflows recorded before the stats child existed complete without it.
     if (!patched('stats-child')) return
-    await startStatsChild(this.input.deliveryId, `${workflowInfo().workflowId}-stats`, this.input.settings)
+    const { deliveryId, settings } = this.input
+    await startStatsChild(deliveryId, deliveryStatsWorkflowId(deliveryId, this.workflowIdPrefix()), settings)
+  }
+
+  private workflowIdPrefix(): string {
+    const { workflowIdPrefix, deliveryId } = this.input
+    return (
+      workflowIdPrefix ??
+      messages.recordedPrefix(workflowInfo().workflowId, messages.deliveryWorkflowId(deliveryId))
+    )
   }
 
   // ── State, history and visibility ────────────────────────────────────────────────────────────
 
-  private async enter(status: DeliveryStatus, extra: Record<string, unknown> = {}): Promise<void> {
+  private async enter(status: DeliveryStatus, extra: DeliveryStatePatch = {}): Promise<void> {
     this.s.status = status
-    upsertSearchAttributes([{ key: messages.DeliveryStatusAttribute, value: status }])
     this.describe()
-    await this.record({ status, ...extra })
-  }
-
-  private async record(patch: Record<string, unknown>): Promise<void> {
-    await recordState(this.input.deliveryId, patch)
+    await recordDeliveryStatus(this.input.deliveryId, status, extra)
   }
 
   private describe(): void {
-    setCurrentDetails(`**${statusLabels[this.s.status]}** — ${this.waitingFor()}`)
-  }
-
-  private waitingFor(): string {
-    switch (this.s.status) {
-      case 'draft':
-        return 'waiting for a user to prepare the delivery'
-      case 'preparing':
-        return 'computing the target and the sending logs'
-      case 'preparation_failed':
-        return 'waiting for the content or audience to be fixed, then a new preparation'
-      case 'awaiting_approval':
-        return `waiting for approval by a user with the "approve" role (${this.s.messagesToDeliver} messages prepared)`
-      case 'ready':
-        return `waiting for a user with the "Start deliveries" role to confirm ${this.s.messagesToDeliver} messages`
-      case 'start_pending':
-        return `waiting for the contact date ${new Date(this.s.contactDate ?? 0).toISOString()}`
-      case 'sending':
-        return `sending: ${this.s.batchesDone} of ${this.s.batchCount} batches done`
-      case 'retry_pending':
-        return 'waiting to retry soft-bounced messages within the validity period'
-      case 'paused':
-        return 'paused: waiting for resume or stop'
-      default:
-        return 'done'
-    }
+    showStatus(statusLabels[this.s.status], waitingFor(this.s))
   }
 
   private view(): DeliveryView {
@@ -591,12 +477,12 @@ class DeliveryLifecycle {
       messagesToDeliver: this.s.messagesToDeliver,
       contactDate: this.s.contactDate,
       batches: { total: this.s.batchCount, done: this.s.batchesDone },
-      waitingFor: this.waitingFor(),
+      waitingFor: waitingFor(this.s),
     }
   }
 
   private timeToContinueAsNew(): boolean {
-    return this.batchesThisRun >= this.input.settings.batchesPerRun || workflowInfo().continueAsNewSuggested
+    return this.window.timeToContinueAsNew()
   }
 
   private continueAsNew(): Promise<never> {

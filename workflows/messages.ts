@@ -1,17 +1,21 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow'
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common'
-import type { DeliveryStatus } from '../domain/delivery-states'
+import type { DeliveryCommand, DeliveryStatus } from '../domain/delivery-states'
 import type { DeliveryChanges } from '../domain/delivery'
-import type { StatsFigures } from '../domain/kpis'
 
 /** The messages a delivery workflow understands; the API sends exactly these. */
 
 /** `delivery-42`; a prefix keeps apart several Herald databases that share one namespace. */
 export const deliveryWorkflowId = (deliveryId: number, prefix = '') => `${prefix}delivery-${deliveryId}`
 
-/** The stats workflow a delivery starts as a child when its send ends. */
-export const deliveryStatsWorkflowId = (deliveryId: number, prefix = '') =>
-  `${deliveryWorkflowId(deliveryId, prefix)}-stats`
+/**
+ * The prefix of a workflow Herald named `<prefix><stem>…`, for inputs recorded before the prefix travelled
+ * in the workflow's input (see DeliveryWorkflowInput.workflowIdPrefix).
+ */
+export function recordedPrefix(workflowId: string, stem: string): string {
+  const at = workflowId.lastIndexOf(stem)
+  return at > 0 ? workflowId.slice(0, at) : ''
+}
 
 export const DeliveryIdAttribute = defineSearchAttributeKey('DeliveryId', SearchAttributeType.KEYWORD)
 export const DeliveryStatusAttribute = defineSearchAttributeKey('DeliveryStatus', SearchAttributeType.KEYWORD)
@@ -34,27 +38,36 @@ export interface DeliveryView {
   waitingFor: string
 }
 
-export const prepare = defineUpdate<DeliveryView, [Actor]>('prepare')
-export const approve = defineUpdate<DeliveryView, [Actor]>('approve')
-export const reject = defineUpdate<DeliveryView, [Actor & { reason: string }]>('reject')
-/** `expectedMessages` is the count the user saw; a different prepared count refuses the confirm. */
-export const confirm = defineUpdate<DeliveryView, [Actor & { expectedMessages?: number }]>('confirm')
-export const schedule = defineUpdate<
-  DeliveryView,
-  [Actor & { contactDate: number | null; timeZone?: string | null }]
->('schedule')
-export const edit = defineUpdate<DeliveryView, [Actor & { changes: DeliveryChanges }]>('edit')
-export const pause = defineUpdate<DeliveryView, [Actor]>('pause')
-export const resume = defineUpdate<DeliveryView, [Actor]>('resume')
-export const stop = defineUpdate<DeliveryView, [Actor]>('stop')
-export const remove = defineUpdate<DeliveryView, [Actor]>('delete')
+/** What each command carries, as its update declares it (the workflow's handlers take exactly these). */
+export interface CommandInputs {
+  prepare: Actor
+  approve: Actor
+  reject: Actor & { reason: string }
+  /** `expectedMessages` is the count the user saw; a different prepared count refuses the confirm. */
+  confirm: Actor & { expectedMessages?: number }
+  schedule: Actor & { contactDate: number | null; timeZone?: string | null }
+  edit: Actor & { changes: DeliveryChanges }
+  pause: Actor
+  resume: Actor
+  stop: Actor
+  delete: Actor
+}
+
+const command = <K extends DeliveryCommand>(name: K) =>
+  defineUpdate<DeliveryView, [CommandInputs[K]], K>(name)
+
+export const prepare = command('prepare')
+export const approve = command('approve')
+export const reject = command('reject')
+export const confirm = command('confirm')
+export const schedule = command('schedule')
+export const edit = command('edit')
+export const pause = command('pause')
+export const resume = command('resume')
+export const stop = command('stop')
+export const remove = command('delete')
 
 export const state = defineQuery<DeliveryView>('state')
-
-/** Stats workflow: recompute every KPI from the logs now and return the figures. */
-export const computeStats = defineUpdate<StatsFigures, []>('computeStats')
-/** Stats workflow: the figures as last computed or refreshed. */
-export const stats = defineQuery<StatsFigures | null>('stats')
 
 /** Failure types of refused updates; the API maps them to HTTP statuses. */
 export const refusals = {

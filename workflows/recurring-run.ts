@@ -6,8 +6,6 @@ import {
   continueAsNew,
   patched,
   proxyActivities,
-  proxyLocalActivities,
-  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -23,22 +21,20 @@ import type { DeliveryStatus } from '../domain/delivery-states'
 import { runStatusLabels, type RunStatus } from '../domain/recurring-runs'
 import type { DeliverySettings } from '../domain/settings'
 import type { DeliveryStatePatch } from '../persistence/deliveries'
-import { sendBatchOptions } from './delivery'
-import {
-  DeliveryIdAttribute,
-  DeliveryStatusAttribute,
-  deliveryStatsWorkflowId,
-  refusals,
-  type Actor,
-} from './messages'
+import { DeliveryIdAttribute, recordedPrefix, refusals, type Actor } from './messages'
+import { recordDeliveryStatus, recordRun, showStatus } from './records'
 import { confirmRun, recurringRunWorkflowId, runState, type RunView } from './recurring-messages'
+import { afterPass, BatchWindow, failSend, workActivityOptions } from './sending'
 import { startStatsChild } from './stats'
+import { deliveryStatsWorkflowId } from './stats-messages'
 
 export interface RecurringRunInput {
   recurringId: number
   /** Each run waits for a confirmation by a user with the "Start deliveries" role before it sends. */
   confirmBeforeEachSend: boolean
   settings: DeliverySettings
+  /** Keeps apart several Herald databases in one namespace; absent from schedules made before it. */
+  workflowIdPrefix?: string
   /** The state a previous run handed over with continue-as-new (a large send). */
   carried?: RunState
 }
@@ -63,18 +59,7 @@ export interface RunOutcome {
   messagesToDeliver: number
 }
 
-const { beginRun, prepareRun, remainingWork, expireRetries, failUnfinished } =
-  proxyActivities<HeraldActivities>({
-    startToCloseTimeout: '10 minutes',
-    retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2 },
-  })
-
-const { sendBatch } = proxyActivities<HeraldActivities>(sendBatchOptions)
-
-const { recordState, recordRun } = proxyLocalActivities<HeraldActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '500ms', maximumInterval: '10s' },
-})
+const { beginRun, prepareRun } = proxyActivities<HeraldActivities>(workActivityOptions)
 
 /** Set by Temporal on every workflow a schedule starts: the time the run was meant for. */
 const scheduledStartTime = defineSearchAttributeKey(
@@ -94,10 +79,7 @@ export async function recurringRunWorkflow(input: RecurringRunInput): Promise<Ru
 class RecurringRun {
   private readonly s: RunState
   private confirmation: { by: string; at: number } | null = null
-  private running = 0
-  private batchesThisRun = 0
-  /** The error of a batch that failed for good; the run fails with it. */
-  private failure: unknown = null
+  private readonly window: BatchWindow
 
   constructor(private readonly input: RecurringRunInput) {
     this.s = input.carried ?? {
@@ -118,6 +100,19 @@ class RecurringRun {
       validator: (command) => this.validateConfirmation(command),
     })
     setHandler(runState, () => this.view())
+    this.window = new BatchWindow(
+      input.settings,
+      {
+        target: () => ({ deliveryId: this.s.executionId, validUntil: this.s.validUntil }),
+        next: () =>
+          this.s.toSend.length && !this.window.timeToContinueAsNew() ? this.s.toSend.shift()! : null,
+        summary: (batchNo) => `Send batch ${batchNo + 1} of delivery ${this.s.executionId}`,
+        sent: () => void this.s.batchesDone++,
+        requeue: (batchNo) => void this.s.toSend.push(batchNo),
+      },
+      // Runs recorded before the engine was shared let the other batches finish when one failed.
+      () => patched('run-failure-cancels-batches'),
+    )
   }
 
   /** Nothing in a run is cancelled from outside: a send in progress finishes its messages. */
@@ -250,8 +245,8 @@ class RecurringRun {
       await this.execution('sending', { sendingStartedAt: now, ...confirmed })
     }
     for (;;) {
-      await this.runBatches()
-      if (this.failure) return this.failSend()
+      await this.window.run()
+      if (this.window.failure) return this.failSend()
       if (this.s.toSend.length) return this.continueAsNew()
       if (await this.allSent()) break
     }
@@ -260,74 +255,27 @@ class RecurringRun {
     return this.finish('sent')
   }
 
-  /** A sliding window of batch activities over the batches still to send in this pass. */
-  private async runBatches(): Promise<void> {
-    const { batchWindow } = this.input.settings
-    for (;;) {
-      while (this.running < batchWindow && this.s.toSend.length && !this.failure && !this.timeToContinue()) {
-        this.startBatch(this.s.toSend.shift()!)
-      }
-      if (this.running === 0) return
-      const before = this.running
-      await condition(() => this.running < before)
-    }
-  }
-
-  private startBatch(batchNo: number): void {
-    this.running++
-    this.batchesThisRun++
-    const { validUntil } = this.s
-    sendBatch
-      .executeWithOptions(
-        {
-          ...sendBatchOptions,
-          scheduleToCloseTimeout: Math.max(validUntil - Date.now(), 60_000),
-          summary: `Send batch ${batchNo + 1} of delivery ${this.s.executionId}`,
-        },
-        [
-          {
-            deliveryId: this.s.executionId,
-            batchNo,
-            validUntil,
-            retryIntervalMs: this.input.settings.retryIntervalMs,
-          },
-        ],
-      )
-      .then(
-        () => void this.s.batchesDone++,
-        (err: unknown) => void (this.failure = err),
-      )
-      .finally(() => this.running--)
-  }
-
   /**
    * After a pass: done when every sending log is final. Soft failures wait for their retry until the
    * validity period ends or the next run is due, whichever comes first; then they fail for good.
    */
   private async allSent(): Promise<boolean> {
-    const work = await remainingWork(this.s.executionId)
-    if (work.dueBatches.length) {
-      this.s.toSend.push(...work.dueBatches)
-      return false
-    }
-    if (work.unfinished === 0) return true
-    const lastChance = work.nextRetryAt === null || work.nextRetryAt > this.s.validUntil
-    if (lastChance || this.s.superseded) {
-      await expireRetries(this.s.executionId)
-      return true
-    }
+    const after = await afterPass(
+      this.s.executionId,
+      this.s.validUntil,
+      (batches) => this.s.toSend.push(...batches),
+      () => this.s.superseded,
+    )
+    if (after.next !== 'retry') return after.next === 'done'
     await this.execution('retry_pending')
-    await condition(() => this.s.superseded, Math.max(work.nextRetryAt! - Date.now(), 1))
+    await condition(() => this.s.superseded, Math.max(after.at - Date.now(), 1))
     await this.execution('sending')
     return false
   }
 
   private async failSend(): Promise<RunOutcome> {
-    const err = this.failure
-    const reason =
-      err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)
-    await failUnfinished(this.s.executionId, `delivery failed: ${reason}`)
-    await this.execution('failed', { finishedAt: Date.now(), sendError: reason })
+    const failed = (patch: DeliveryStatePatch) => this.execution('failed', patch)
+    const reason = await failSend(this.s.executionId, this.window.failure, failed)
     await this.startStats()
     return this.finish('failed', reason)
   }
@@ -340,15 +288,19 @@ class RecurringRun {
   private async startStats(): Promise<void> {
     // Runs recorded before executions had stats end without them.
     if (!patched('execution-stats')) return
-    // Temporal names a run `<prefix>recurring-7-run-<scheduled time>`; its execution's stats share the prefix.
-    const { workflowId } = workflowInfo()
-    const prefix = workflowId.slice(0, workflowId.lastIndexOf(recurringRunWorkflowId(this.input.recurringId)))
     const { executionId } = this.s
+    const prefix = this.workflowIdPrefix()
     try {
       await startStatsChild(executionId, deliveryStatsWorkflowId(executionId, prefix), this.input.settings)
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err
     }
+  }
+
+  /** Temporal names a run `<prefix>recurring-7-run-<scheduled time>`; its execution's stats share the prefix. */
+  private workflowIdPrefix(): string {
+    const { workflowIdPrefix, recurringId } = this.input
+    return workflowIdPrefix ?? recordedPrefix(workflowInfo().workflowId, recurringRunWorkflowId(recurringId))
   }
 
   // ── State, history and visibility ──────────────────────────────────────────────────────────────
@@ -372,12 +324,11 @@ class RecurringRun {
 
   /** The execution is a delivery: its status follows the run that is adding to it. */
   private async execution(status: DeliveryStatus, extra: DeliveryStatePatch = {}): Promise<void> {
-    upsertSearchAttributes([{ key: DeliveryStatusAttribute, value: status }])
-    await recordState(this.s.executionId, { status, ...extra })
+    await recordDeliveryStatus(this.s.executionId, status, extra)
   }
 
   private describe(): void {
-    setCurrentDetails(`**${runStatusLabels[this.s.status]}** — ${this.waitingFor()}`)
+    showStatus(runStatusLabels[this.s.status], this.waitingFor())
   }
 
   private waitingFor(): string {
@@ -405,10 +356,6 @@ class RecurringRun {
       messagesToDeliver: this.s.messagesToDeliver,
       waitingFor: this.waitingFor(),
     }
-  }
-
-  private timeToContinue(): boolean {
-    return this.batchesThisRun >= this.input.settings.batchesPerRun || workflowInfo().continueAsNewSuggested
   }
 
   private continueAsNew(): Promise<never> {

@@ -13,7 +13,8 @@ import {
 import type { HeraldActivities, StatsResult } from '../activities'
 import type { StatsFigures } from '../domain/kpis'
 import { defaultDeliverySettings, type DeliverySettings } from '../domain/settings'
-import * as messages from './messages'
+import { DeliveryIdAttribute, refusals } from './messages'
+import * as messages from './stats-messages'
 
 export interface StatsWorkflowInput {
   deliveryId: number
@@ -51,7 +52,7 @@ export async function startStatsChild(
     workflowId,
     args: [{ deliveryId, intervalMs: statsIntervalMs, until, refreshesPerRun: statsRefreshesPerRun }],
     parentClosePolicy: ParentClosePolicy.ABANDON,
-    typedSearchAttributes: [{ key: messages.DeliveryIdAttribute, value: String(deliveryId) }],
+    typedSearchAttributes: [{ key: DeliveryIdAttribute, value: String(deliveryId) }],
     staticSummary: `Stats of delivery ${deliveryId} until ${new Date(until).toISOString()}`,
   })
 }
@@ -79,7 +80,7 @@ class DeliveryStats {
       validator: (...payload: unknown[]) => {
         if (payload.length > 0)
           throw ApplicationFailure.create({
-            type: messages.refusals.invalidInput,
+            type: refusals.invalidInput,
             message: 'payload: Compute stats takes none',
             nonRetryable: true,
           })

@@ -10,6 +10,7 @@ import {
   releaseAddress,
 } from '../../persistence/address-status'
 import type { Database } from '../../persistence/database'
+import { failSentMessage, sentMessageAddress } from '../../persistence/delivery-logs'
 import type { AppEnv } from '../auth'
 import { badRequest, notFound } from '../errors'
 import * as m from '../monitoring-schemas'
@@ -109,29 +110,7 @@ async function resolveBounce(db: Database, event: BounceEvent, field: string): P
   }
   const message = parseMessageId(event.messageId!)
   if (!message) throw badRequest(`${field}.messageId`, 'not a Message-ID that Herald sent')
-  const log = await db
-    .knex('sending_log')
-    .select('email')
-    .where({ delivery_id: message.deliveryId, profile_id: message.profileId })
-    .whereNot('status', 'pending')
-    .first()
-  if (!log) throw badRequest(`${field}.messageId`, 'no message with this Message-ID was sent')
-  return { email: String(log.email), event: addressEvent, message }
-}
-
-/** ACS: a hard bounce reported after the relay accepted the message turns its log from sent to failed. */
-async function failSentMessage(
-  db: Database,
-  message: { deliveryId: number; profileId: number },
-  reason: string,
-) {
-  await db
-    .knex('sending_log')
-    .where({ delivery_id: message.deliveryId, profile_id: message.profileId, status: 'sent' })
-    .update({
-      status: 'failed',
-      failure_type: 'hard',
-      failure_reason: `asynchronous bounce: ${reason}`.slice(0, 500),
-      updated_at: db.date(new Date()),
-    })
+  const email = await sentMessageAddress(db, message)
+  if (!email) throw badRequest(`${field}.messageId`, 'no message with this Message-ID was sent')
+  return { email, event: addressEvent, message }
 }

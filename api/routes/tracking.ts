@@ -1,8 +1,9 @@
 import { TrackingBufferFull, type TrackingWriter } from '../../persistence/tracking-writer'
 import { Hono, type Context } from 'hono'
 import { escapeUTF8 } from 'entities'
+import { mirrorPage } from '../presenters/mirror-page'
 import { verifyToken, type TrackingKind, type TrackingTarget } from '../../domain/tracking-token'
-import { compileTrackedHtml, isTrackable } from '../../domain/tracked-links'
+import { isTrackable } from '../../domain/tracked-links'
 import { renderText } from '../../domain/personalisation'
 import type { QuarantineRules } from '../../domain/quarantine'
 import type { Database } from '../../persistence/database'
@@ -10,11 +11,8 @@ import type { TrackingEvent } from '../../persistence/tracking'
 import { getProfile } from '../../persistence/profiles'
 import { applyAddressEvents } from '../../persistence/address-status'
 import { findTrackedUrl, sentAddress, unsubscribeProfile } from '../../persistence/tracking'
-import { renderMessageHtml, type MessageRecipient } from '../../mail/compose'
-import { mirrorPageHeaders, sanitizeMessageHtml, trackingPage } from '../../mail/mirror-page'
-import { TrackingUrls } from '../../mail/tracking-urls'
-import { readSession } from '../../dashboard/session'
-import { userForToken, userForTokenId } from '../auth'
+import { mirrorPageHeaders, trackingPage } from '../../mail/mirror-page'
+import { userForToken } from '../auth'
 import { ApiError, notFound } from '../errors'
 
 export interface TrackingDeps {
@@ -23,8 +21,11 @@ export interface TrackingDeps {
   publicUrl: string
   quarantine: QuarantineRules
   writer: TrackingWriter
-  /** Signs dashboard sessions: a logged-in user's views are not a reader's. */
-  sessionSecret: string
+  /**
+   * Whether the request carries a live dashboard session (server/app.ts passes the dashboard's check):
+   * a logged-in user's views are not a reader's.
+   */
+  dashboardSession?: (c: Context) => Promise<boolean>
 }
 
 /** A transparent 1×1 GIF. */
@@ -44,6 +45,9 @@ const unsubscribePageHeaders = {
   'referrer-policy': 'no-referrer',
 }
 
+const unsubscribePage = (c: Context, title: string, body: string) =>
+  c.html(trackingPage(title, body), 200, { ...noCache, ...unsubscribePageHeaders })
+
 /** While the database is down, hits wait in memory up to HERALD_TRACKING_BUFFER; beyond, they are refused. */
 const tooManyWaiting = () =>
   new ApiError(503, 'tracking_unavailable', 'tracking hits cannot be stored at the moment; try again later')
@@ -53,6 +57,36 @@ export function maskedAddress(email: string): string {
   const at = email.lastIndexOf('@')
   if (at < 1) return '•••'
   return `${[...email.slice(0, at)][0]}•••${email.slice(at)}`
+}
+
+/**
+ * Someone logged in to Herald — the dashboard's session cookie, or an API token — looking at a
+ * message (from a profile's history, say) is no reader: their opens, clicks and views are not recorded.
+ */
+async function byHeraldUser(deps: TrackingDeps, c: Context): Promise<boolean> {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')
+  if (bearer) return Boolean(await userForToken(deps.db, bearer[1]))
+  if (!c.req.header('cookie') || !deps.dashboardSession) return false
+  return deps.dashboardSession(c)
+}
+
+/** A hit on a tracking link, as the tracking log records it. */
+const hit = (c: Context, t: TrackingTarget): TrackingEvent => ({
+  deliveryId: t.deliveryId,
+  profileId: t.profileId,
+  type: t.kind,
+  linkNo: t.kind === 'click' ? t.linkNo : undefined,
+  userAgent: c.req.header('user-agent'),
+  at: new Date(),
+})
+
+/** The URL as it was in this profile's message: the stored one, personalised if it has fields. */
+async function clickDestination(db: Database, t: TrackingTarget): Promise<string | null> {
+  const stored = await findTrackedUrl(db, t.deliveryId, t.linkNo ?? 0)
+  if (!stored || !stored.includes('{{')) return stored
+  const profile = await getProfile(db, t.profileId)
+  const url = profile ? renderText(stored, profile).trim() : ''
+  return isTrackable(url) ? url : null
 }
 
 /**
@@ -70,15 +104,6 @@ export function trackingRoutes(deps: TrackingDeps) {
     return found
   }
 
-  const hit = (c: Context, t: TrackingTarget): TrackingEvent => ({
-    deliveryId: t.deliveryId,
-    profileId: t.profileId,
-    type: t.kind,
-    linkNo: t.kind === 'click' ? t.linkNo : undefined,
-    userAgent: c.req.header('user-agent'),
-    at: new Date(),
-  })
-
   const record = async (c: Context, t: TrackingTarget) => {
     const recorded = await writer.record(hit(c, t)).catch((err: unknown) => {
       throw err instanceof TrackingBufferFull ? tooManyWaiting() : err
@@ -86,44 +111,29 @@ export function trackingRoutes(deps: TrackingDeps) {
     if (!recorded) throw notFound('message')
   }
 
-  /**
-   * Someone logged in to Herald — the dashboard's session cookie, or an API token — looking at a
-   * message (from a profile's history, say) is no reader: their opens, clicks and views are not recorded.
-   */
-  const byHeraldUser = async (c: Context): Promise<boolean> => {
-    const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')
-    if (bearer) return Boolean(await userForToken(db, bearer[1]))
-    if (!c.req.header('cookie')) return false
-    const session = await readSession(c, db, deps.sessionSecret)
-    return Boolean(session && (await userForTokenId(db, session.tokenId)))
-  }
-
   // Opens are the volume: answered at once, stored with the next batch (and before shutdown ends).
   app.get('/o/:token', async (c) => {
     const t = target(c, 'open')
-    if (!(await byHeraldUser(c)) && !writer.buffer(hit(c, t))) throw tooManyWaiting()
+    if (!(await byHeraldUser(deps, c)) && !writer.buffer(hit(c, t))) throw tooManyWaiting()
     return c.body(pixel, 200, { 'content-type': 'image/gif', ...noCache })
   })
 
   app.get('/c/:token', async (c) => {
     const t = target(c, 'click')
-    const url = await clickDestination(t)
+    const url = await clickDestination(db, t)
     if (!url) throw notFound('tracked URL')
-    if (!(await byHeraldUser(c))) await record(c, t)
+    if (!(await byHeraldUser(deps, c))) await record(c, t)
     return c.redirect(url, 302)
   })
 
   app.get('/u/:token', async (c) => {
     const t = target(c, 'unsubscribe')
     if (!(await sentAddress(db, t.deliveryId, t.profileId))) throw notFound('message')
-    return c.html(
-      trackingPage(
-        'Unsubscribe',
-        `<p>Do you want to stop receiving these emails?</p>
+    return unsubscribePage(
+      c,
+      'Unsubscribe',
+      `<p>Do you want to stop receiving these emails?</p>
          <form method="post"><button type="submit">Unsubscribe</button></form>`,
-      ),
-      200,
-      { ...noCache, ...unsubscribePageHeaders },
     )
   })
 
@@ -141,63 +151,20 @@ export function trackingRoutes(deps: TrackingDeps) {
     await unsubscribeProfile(db, t.profileId, at)
     await record(c, t)
     // Whoever holds the link sees that it worked, not whose address it was.
-    return c.html(
-      trackingPage(
-        'Unsubscribed',
-        `<p>${escapeUTF8(maskedAddress(email))} will receive no more of these emails.</p>`,
-      ),
-      200,
-      { ...noCache, ...unsubscribePageHeaders },
+    return unsubscribePage(
+      c,
+      'Unsubscribed',
+      `<p>${escapeUTF8(maskedAddress(email))} will receive no more of these emails.</p>`,
     )
   })
 
   app.get('/m/:token', async (c) => {
     const t = target(c, 'mirror')
-    const html = await mirrorPage(t)
+    const html = await mirrorPage(deps, t)
     if (html === null) throw notFound('message')
-    if (!(await byHeraldUser(c))) await record(c, t)
+    if (!(await byHeraldUser(deps, c))) await record(c, t)
     return c.html(html, 200, { ...mirrorPageHeaders, ...noCache })
   })
-
-  /** The URL as it was in this profile's message: the stored one, personalised if it has fields. */
-  async function clickDestination(t: TrackingTarget): Promise<string | null> {
-    const stored = await findTrackedUrl(db, t.deliveryId, t.linkNo ?? 0)
-    if (!stored || !stored.includes('{{')) return stored
-    const profile = await getProfile(db, t.profileId)
-    const url = profile ? renderText(stored, profile).trim() : ''
-    return isTrackable(url) ? url : null
-  }
-
-  /** The message as this profile received it, without the open pixel. */
-  async function mirrorPage(t: TrackingTarget): Promise<string | null> {
-    const [delivery, profile, email] = await Promise.all([
-      db.knex('delivery').select('subject', 'html', 'text', 'tracking').where('id', t.deliveryId).first(),
-      getProfile(db, t.profileId),
-      sentAddress(db, t.deliveryId, t.profileId),
-    ])
-    if (!delivery || !profile || !email) return null
-    const recipient: MessageRecipient = { ...profile, email, profileId: t.profileId }
-    const content = {
-      deliveryId: t.deliveryId,
-      subject: delivery.subject,
-      html: delivery.html,
-      text: delivery.text,
-      from: '',
-      tracking: {
-        urls: new TrackingUrls(deps.secret, deps.publicUrl, t.deliveryId),
-        trackedHtml: delivery.tracking ? compileTrackedHtml(delivery.html ?? '') : null,
-      },
-    }
-    const subject = renderText(delivery.subject, recipient)
-    if (content.html) {
-      const html = renderMessageHtml(content, recipient, { pixel: false })
-      return trackingPage(subject, sanitizeMessageHtml(html))
-    }
-    return trackingPage(
-      subject,
-      `<pre style="white-space:pre-wrap">${escapeUTF8(renderText(content.text ?? '', recipient))}</pre>`,
-    )
-  }
 
   return app
 }

@@ -1,6 +1,6 @@
 import type { Child } from 'hono/jsx'
 import { raw } from 'hono/html'
-import type { AuthUser } from '../../api/auth'
+import type { AuthUser } from '../../domain/auth-user'
 import { roleLabels } from '../../domain/roles'
 import type { LogicalStatus } from '../../domain/delivery-states'
 import type { Flash } from '../session'
@@ -131,6 +131,26 @@ export function Csrf(props: { token: string }) {
 }
 
 /** Previous / next links keeping the other query parameters. */
+/** A table's column headings; a heading marked `num` is right-aligned, as the figures under it. */
+export function ColumnHeads(props: { columns: (string | [string, 'num'])[]; children?: Child }) {
+  return (
+    <thead>
+      <tr>
+        {props.columns.map((column) =>
+          typeof column === 'string' ? (
+            <th scope="col">{column}</th>
+          ) : (
+            <th scope="col" class="num">
+              {column[0]}
+            </th>
+          ),
+        )}
+        {props.children}
+      </tr>
+    </thead>
+  )
+}
+
 export function Pager(props: {
   page: number
   pageSize: number

@@ -1,9 +1,7 @@
-import { logicalStatus, type DeliveryStatus } from '../../domain/delivery-states'
 import {
   recurringLogicalStatus,
   recurringStatuses,
   recurringStatusLabels,
-  runLogicalStatus,
   runStatuses,
   runStatusLabels,
   type RecurringCommand,
@@ -16,8 +14,9 @@ import {
   type RecurringJson,
   type RunJson,
 } from '../recurring'
-import { AskFirst, ConfirmCount } from './dialogs'
-import { Csrf, DateTime, KpiTiles, Layout, Pager, StatusBadge, query, type PageContext } from './layout'
+import { AskFirst } from './dialogs'
+import { Executions, Runs, Totals } from './recurring-tables'
+import { ColumnHeads, Csrf, DateTime, Layout, Pager, StatusBadge, query, type PageContext } from './layout'
 
 /** Recurring deliveries (ACS "recurring delivery"): the list, and one with its schedule, runs and executions. */
 
@@ -30,7 +29,7 @@ export interface RecurringListProps {
   status: string
 }
 
-function RecurringBadge(props: { recurring: Pick<RecurringJson, 'status'> }) {
+export function RecurringBadge(props: { recurring: Pick<RecurringJson, 'status'> }) {
   const { status } = props.recurring
   return (
     <StatusBadge
@@ -59,11 +58,35 @@ function NextRuns(props: { recurring: RecurringJson; count: number }) {
   )
 }
 
-const runsInWords = (runs: Record<string, number>) =>
+export const runsInWords = (runs: Record<string, number>) =>
   runStatuses
     .filter((status) => runs[status])
     .map((status) => `${runs[status]} ${runStatusLabels[status].replace(/ \(.*\)$/, '').toLowerCase()}`)
     .join(', ') || 'none yet'
+
+function RecurringRow(props: { recurring: RecurringJson }) {
+  const { recurring: r } = props
+  return (
+    <tr>
+      <td>{r.id}</td>
+      <td>
+        <a href={`/recurring-deliveries/${r.id}`}>{r.label}</a>
+      </td>
+      <td>
+        <RecurringBadge recurring={r} />
+      </td>
+      <td>{describeRecurrence(r.recurrence)}</td>
+      <td>
+        <NextRuns recurring={r} count={2} />
+      </td>
+      <td class="num">{r.totals.executions}</td>
+      <td>{runsInWords(r.totals.runs)}</td>
+      <td class="num">{formatCount(r.totals.progress.toDeliver)}</td>
+      <td class="num">{formatCount(r.totals.kpis.processed)}</td>
+      <td class="num">{formatPercent(percentOf(r.totals.kpis.delivered, r.totals.kpis.processed))}</td>
+    </tr>
+  )
+}
 
 export function RecurringListPage(props: RecurringListProps) {
   const { items, status } = props
@@ -97,50 +120,23 @@ export function RecurringListPage(props: RecurringListProps) {
           <caption>
             {props.total} {props.total === 1 ? 'recurring delivery' : 'recurring deliveries'}, newest first
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">Id</th>
-              <th scope="col">Label</th>
-              <th scope="col">Status</th>
-              <th scope="col">Recurrence</th>
-              <th scope="col">Next runs</th>
-              <th scope="col" class="num">
-                Executions
-              </th>
-              <th scope="col">Runs</th>
-              <th scope="col" class="num">
-                To deliver
-              </th>
-              <th scope="col" class="num">
-                Sent
-              </th>
-              <th scope="col" class="num">
-                Delivered
-              </th>
-            </tr>
-          </thead>
+          <ColumnHeads
+            columns={[
+              'Id',
+              'Label',
+              'Status',
+              'Recurrence',
+              'Next runs',
+              ['Executions', 'num'],
+              'Runs',
+              ['To deliver', 'num'],
+              ['Sent', 'num'],
+              ['Delivered', 'num'],
+            ]}
+          />
           <tbody>
             {items.map((r) => (
-              <tr>
-                <td>{r.id}</td>
-                <td>
-                  <a href={`/recurring-deliveries/${r.id}`}>{r.label}</a>
-                </td>
-                <td>
-                  <RecurringBadge recurring={r} />
-                </td>
-                <td>{describeRecurrence(r.recurrence)}</td>
-                <td>
-                  <NextRuns recurring={r} count={2} />
-                </td>
-                <td class="num">{r.totals.executions}</td>
-                <td>{runsInWords(r.totals.runs)}</td>
-                <td class="num">{formatCount(r.totals.progress.toDeliver)}</td>
-                <td class="num">{formatCount(r.totals.kpis.processed)}</td>
-                <td class="num">
-                  {formatPercent(percentOf(r.totals.kpis.delivered, r.totals.kpis.processed))}
-                </td>
-              </tr>
+              <RecurringRow recurring={r} />
             ))}
           </tbody>
         </table>
@@ -331,229 +327,6 @@ function Schedule(props: { recurring: RecurringJson }) {
           </dd>
         </div>
       </dl>
-    </section>
-  )
-}
-
-/** ACS: the parent shows the totals of all its executions, as a Deployment block. */
-function Totals(props: RecurringPageProps) {
-  const { recurring: r } = props
-  return (
-    <section class="deployment" aria-labelledby="totals-title">
-      <h2 id="totals-title">All executions</h2>
-      <p>
-        <span data-field="executions-count">
-          {r.totals.executions} {r.totals.executions === 1 ? 'execution' : 'executions'}
-        </span>
-        ; runs: <span data-field="runs-count">{runsInWords(r.totals.runs)}</span>.
-      </p>
-      <KpiTiles tiles={props.tiles} />
-    </section>
-  )
-}
-
-const pageHref = (props: RecurringPageProps, name: string, page: number, anchor: string) =>
-  `/recurring-deliveries/${props.recurring.id}${query({ ...props.query, [name]: page })}#${anchor}`
-
-function Runs(props: RecurringPageProps) {
-  const { recurring: r, runs } = props
-  const csrf = props.page.csrf ?? ''
-  const withConfirmation = runs.items.some((run) => props.confirmations.has(run.id))
-  return (
-    <section id="runs" aria-labelledby="runs-title">
-      <h2 id="runs-title">Runs</h2>
-      {runs.items.length === 0 ? (
-        <p>No run yet.</p>
-      ) : (
-        <table class="runs">
-          <caption>
-            {runs.total} {runs.total === 1 ? 'run' : 'runs'}, newest first
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Run</th>
-              <th scope="col">Scheduled</th>
-              <th scope="col">Status</th>
-              <th scope="col" class="num">
-                To deliver
-              </th>
-              <th scope="col" class="num">
-                Excluded
-              </th>
-              <th scope="col" class="num">
-                Sent
-              </th>
-              <th scope="col" class="num">
-                Delivered
-              </th>
-              <th scope="col" class="num">
-                Bounces + errors
-              </th>
-              <th scope="col">Execution</th>
-              {withConfirmation && <th scope="col">Confirmation</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {runs.items.map((run) => {
-              const confirmation = props.confirmations.get(run.id)
-              return (
-                <tr data-run={run.id}>
-                  <td>
-                    <a href={run.temporalUrl} target="_blank" rel="noopener noreferrer">
-                      {run.id}
-                      <span class="visually-hidden"> (run {run.id} in the Temporal UI)</span>
-                    </a>
-                  </td>
-                  <td>
-                    <DateTime value={run.scheduledAt} seconds />
-                  </td>
-                  <td>
-                    <StatusBadge
-                      status={run.status}
-                      label={run.statusLabel}
-                      logical={runLogicalStatus[run.status]}
-                    />
-                    {run.confirmedBy && (
-                      <div class="muted">
-                        confirmed by {run.confirmedBy} <DateTime value={run.confirmedAt} />
-                      </div>
-                    )}
-                    {run.reason && <div class="muted">{run.reason}</div>}
-                  </td>
-                  <td class="num">{formatCount(run.messagesToDeliver)}</td>
-                  <td class="num">{formatCount(run.excludedCount)}</td>
-                  <td class="num" data-field={`run-${run.id}-sent`}>
-                    {run.progress.processed}
-                  </td>
-                  <td class="num" data-field={`run-${run.id}-delivered`}>
-                    {run.progress.delivered}
-                  </td>
-                  <td class="num" data-field={`run-${run.id}-failed`}>
-                    {run.progress.failed}
-                  </td>
-                  <td class="nowrap">
-                    {run.executionId ? (
-                      <a href={`/deliveries/${run.executionId}`}>Execution {run.executionId}</a>
-                    ) : (
-                      <span class="muted">—</span>
-                    )}
-                  </td>
-                  {withConfirmation && (
-                    <td>
-                      {confirmation &&
-                        (confirmation.refusal ? (
-                          <p class="refusal" data-refusal="confirm">
-                            {confirmation.refusal}
-                          </p>
-                        ) : (
-                          <ConfirmCount
-                            id={`confirm-run-${run.id}`}
-                            button="Confirm"
-                            title={`Confirm the send of run ${run.id}`}
-                            action={`/recurring-deliveries/${r.id}/runs/${run.id}/confirm`}
-                            csrf={csrf}
-                            count={run.messagesToDeliver}
-                          >
-                            of “{r.label}” (run {run.id}) will be sent now
-                          </ConfirmCount>
-                        ))}
-                    </td>
-                  )}
-                </tr>
-              )
-            })}
-          </tbody>
-        </table>
-      )}
-      <Pager
-        page={runs.page}
-        pageSize={runs.pageSize}
-        total={runs.total}
-        href={(p) => pageHref(props, 'runsPage', p, 'runs')}
-      />
-    </section>
-  )
-}
-
-function Executions(props: RecurringPageProps) {
-  const { executions } = props
-  return (
-    <section id="executions" aria-labelledby="executions-title">
-      <h2 id="executions-title">Executions</h2>
-      {executions.items.length === 0 ? (
-        <p>No execution yet.</p>
-      ) : (
-        <table class="executions">
-          <caption>
-            {executions.total} {executions.total === 1 ? 'execution' : 'executions'}, newest first; each is a
-            delivery with its own logs
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Execution</th>
-              <th scope="col">Period</th>
-              <th scope="col">Status</th>
-              <th scope="col" class="num">
-                Runs
-              </th>
-              <th scope="col" class="num">
-                To deliver
-              </th>
-              <th scope="col" class="num">
-                Sent
-              </th>
-              <th scope="col" class="num">
-                Delivered
-              </th>
-              <th scope="col" class="num">
-                Bounces + errors
-              </th>
-              <th scope="col" class="num">
-                Opens
-              </th>
-              <th scope="col" class="num">
-                Clicks
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {executions.items.map((e) => (
-              <tr data-execution={e.id}>
-                <td class="nowrap">
-                  <a href={`/deliveries/${e.id}`}>Execution {e.id}</a>
-                </td>
-                <td>{e.periodKey || <span class="muted">one run</span>}</td>
-                <td>
-                  <StatusBadge
-                    status={e.status}
-                    label={e.statusLabel}
-                    logical={logicalStatus[e.status as DeliveryStatus]}
-                  />
-                </td>
-                <td class="num">{e.runs}</td>
-                <td class="num">{formatCount(e.messagesToDeliver)}</td>
-                <td class="num" data-field={`execution-${e.id}-sent`}>
-                  {e.progress.processed}
-                </td>
-                <td class="num" data-field={`execution-${e.id}-delivered`}>
-                  {e.progress.delivered}
-                </td>
-                <td class="num" data-field={`execution-${e.id}-failed`}>
-                  {e.progress.failed}
-                </td>
-                <td class="num">{formatPercent(percentOf(e.kpis.opens, e.kpis.delivered))}</td>
-                <td class="num">{formatPercent(percentOf(e.kpis.clicks, e.kpis.delivered))}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <Pager
-        page={executions.page}
-        pageSize={executions.pageSize}
-        total={executions.total}
-        href={(p) => pageHref(props, 'executionsPage', p, 'executions')}
-      />
     </section>
   )
 }

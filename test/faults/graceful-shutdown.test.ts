@@ -65,7 +65,7 @@ describe('graceful shutdown', () => {
 
   test('the API given SIGTERM answers the request in progress, then refuses new connections', async () => {
     const port = await freePort()
-    const api = startProcess('api/main.ts', { ...workerEnv(h), HERALD_PORT: String(port) })
+    const api = startProcess('server/main.ts', { ...workerEnv(h), HERALD_PORT: String(port) })
     const base = `http://127.0.0.1:${port}`
     await waitUntil(
       'the API to serve',

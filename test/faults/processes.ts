@@ -39,7 +39,7 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
 }
 
 /**
- * One of Herald's production entry points (`worker/main.ts`, `api/main.ts`) as a process of its own,
+ * One of Herald's production entry points (`worker/main.ts`, `server/main.ts`) as a process of its own,
  * started with the Node options of its service in docker-compose.yml (the worker's heap cap, say).
  */
 export function startProcess(entry: string, env: Record<string, string>): WorkerProcess {

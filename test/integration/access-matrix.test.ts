@@ -1,5 +1,5 @@
-import { createApp, type HeraldApp } from '../../api/app'
-import { hashToken } from '../../api/auth'
+import { createApp, type HeraldApp } from '../../server/app'
+import { hashToken } from '../../domain/api-tokens'
 import { dashboardPaths } from '../../dashboard'
 import { rights, roleLabels, roles, type Right, type Role } from '../../domain/roles'
 import { TrackingUrls, trackingPaths } from '../../mail/tracking-urls'

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import fc from 'fast-check'
 import { WorkflowNotFoundError } from '@temporalio/client'
-import { createApp, type HeraldApp } from '../../api/app'
+import { createApp, type HeraldApp } from '../../server/app'
 import * as s from '../../api/schemas'
 import * as m from '../../api/monitoring-schemas'
 import * as rs from '../../api/recurring-schemas'
@@ -13,7 +13,8 @@ import { trackingKinds, type TrackingKind } from '../../domain/tracking-token'
 import { TrackingUrls, trackingPaths } from '../../mail/tracking-urls'
 import type { Database } from '../../persistence/database'
 import { createUser, issueToken } from '../../persistence/users'
-import { deliveryStatsWorkflowId, deliveryWorkflowId, stats as statsQuery } from '../../workflows/messages'
+import { deliveryWorkflowId } from '../../workflows/messages'
+import { deliveryStatsWorkflowId, stats as statsQuery } from '../../workflows/stats-messages'
 import { recurringScheduleId } from '../../workflows/recurring-messages'
 import {
   applyMutation,
@@ -86,8 +87,12 @@ describe('hostile input', () => {
     await fixtureRecurringAndAddresses()
     await logIntoDashboard()
     // The finished delivery's stats workflow has computed its figures, then waits an hour: it is still.
+    // (Until the finished delivery starts it, its stats workflow is not found: not yet, not an error.)
     await waitUntil('the stats of the finished delivery', () =>
-      h.client.workflow.getHandle(statsWorkflowId(ids.finished)).query(statsQuery),
+      h.client.workflow
+        .getHandle(statsWorkflowId(ids.finished))
+        .query(statsQuery)
+        .catch((err: unknown) => (err instanceof WorkflowNotFoundError ? null : Promise.reject(err))),
     )
   })
   afterAll(async () => {
@@ -742,7 +747,7 @@ describe('hostile input', () => {
         byStatus: tally.byStatus,
       }),
     )
-  })
+  }, 300_000) // 20 s on CI; 120 s was exceeded once at load 21 — a bound for a busy machine, not a measure
 
   /** Bodies past the limit, and huge ones under it that validation refuses. */
   async function hugeBodies() {

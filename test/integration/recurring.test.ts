@@ -1,4 +1,4 @@
-import { deliveryStatsWorkflowId } from '../../workflows/messages'
+import { deliveryStatsWorkflowId } from '../../workflows/stats-messages'
 import {
   importProfiles,
   receivedFor,
@@ -51,17 +51,19 @@ describe('recurring deliveries', () => {
   test('three runs without aggregation make three executions', async () => {
     const profileIds = await importProfiles(h, 3)
     const start = Date.now() + 1500
+    // Runs 6 s apart: a run whose workflow a busy machine starts late is superseded by the next one and
+    // skipped (Herald's rule for missed runs), so a shorter interval fails at load 16.
     const id = await createRecurring(h, {
       audience: { profileIds },
       recurrence: {
-        every: '2s',
+        every: '6s',
         startsAt: new Date(start).toISOString(),
-        endsAt: new Date(start + 5000).toISOString(),
+        endsAt: new Date(start + 14_000).toISOString(),
       },
     })
     const runs = await waitForRuns(h, id, (r) => withStatus(r, 'sent').length === 3)
     // Past its end, the schedule has no run running and none to come: three it is, for good.
-    await untilClock(start + 5000)
+    await untilClock(start + 14_000)
     await waitUntil(`schedule of recurring ${id} to be done`, () => scheduleIsDone(h, id))
     expect(await runsOf(h, id)).toHaveLength(3)
     expect(runs.map((r) => r.messagesToDeliver)).toEqual([3, 3, 3])
@@ -99,10 +101,10 @@ describe('recurring deliveries', () => {
       audience: { filter: [{ field: 'attributes.segment', op: 'eq', value: segment }] },
       aggregation: 'day',
       recurrence: {
-        every: '3s',
+        every: '6s',
         timeZone: zoneAroundNoon(),
         startsAt: new Date(start).toISOString(),
-        endsAt: new Date(start + 7000).toISOString(),
+        endsAt: new Date(start + 14_000).toISOString(),
       },
     })
     await waitForRuns(h, id, (r) => withStatus(r, 'sent').length >= 1)
@@ -299,13 +301,13 @@ describe('recurring deliveries', () => {
 
   test('after the worker is down for several periods, one catch-up run happens', async () => {
     const profileIds = await importProfiles(h, 2)
-    // Six seconds apart: the catch-up run must begin before the next occurrence supersedes it, which
-    // takes the returning worker a few workflow tasks and two activities, slow on a busy machine.
-    const interval = 6000
+    // Ten seconds apart: the catch-up run must begin before the next occurrence supersedes it, which
+    // takes the returning worker a few workflow tasks and two activities — over 6 s at load 20.
+    const interval = 10_000
     const start = Math.ceil((Date.now() + 1500) / 1000) * 1000
     const id = await createRecurring(h, {
       audience: { profileIds },
-      recurrence: { every: '6s', startsAt: new Date(start).toISOString() },
+      recurrence: { every: '10s', startsAt: new Date(start).toISOString() },
     })
     await waitForRuns(h, id, (r) => withStatus(r, 'sent').length >= 1)
     await h.stopWorker()
@@ -317,8 +319,11 @@ describe('recurring deliveries', () => {
     await h.startWorker()
 
     const lastMissed = new Date(start + missed * interval).toISOString()
-    const runs = await waitForRuns(h, id, (r) =>
-      r.some((run) => run.scheduledAt === lastMissed && run.status === 'sent'),
+    const runs = await waitForRuns(
+      h,
+      id,
+      (r) => r.some((run) => run.scheduledAt === lastMissed && run.status === 'sent'),
+      60_000,
     )
     await h.api('POST', `/api/recurring-deliveries/${id}/stop`, { as: 'workflow' })
     const inDowntime = runs.filter((run) => {

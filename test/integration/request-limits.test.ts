@@ -1,4 +1,4 @@
-import { createApp } from '../../api/app'
+import { createApp } from '../../server/app'
 import { TrackingUrls } from '../../mail/tracking-urls'
 import { importProfiles, startHarness, type Harness } from '../support/harness'
 

@@ -10,7 +10,7 @@ import { createTestDatabaseUrl, sleep, testDialect } from '../support/harness'
 import { seededSecret } from '../support/seed'
 
 /**
- * The production entrypoints (api/main.ts, worker/main.ts) run as processes with their output captured
+ * The production entrypoints (server/main.ts, worker/main.ts) run as processes with their output captured
  * while people log in, send with tracking, open and click, report bounces, and while the SMTP relay
  * refuses the worker's password; and when they fail to start. Not one line may hold a secret: an API
  * token, the tracking or session secret, the database, SMTP or Temporal password.
@@ -123,7 +123,7 @@ describe('secrets never appear in logs', () => {
       HERALD_LOG_LEVEL: 'INFO',
       HERALD_METRICS_PORT: '0',
     }
-    run('api', 'api/main.ts')
+    run('api', 'server/main.ts')
     await waitFor('the API', async () => (await fetch(`${api}/health`)).ok)
   })
 
@@ -250,7 +250,7 @@ describe('secrets never appear in logs', () => {
       run('worker with a malformed SMTP URL', 'worker/main.ts', {
         SMTP_URL: `smtp://${smtpUser}:${secrets.smtpPassword}@127.0.0.1:99999`,
       }),
-      run('api with an unreachable database', 'api/main.ts', {
+      run('api with an unreachable database', 'server/main.ts', {
         DATABASE_URL: `postgres://herald:${secrets.databasePassword}@127.0.0.1:1/herald`,
         HERALD_PORT: String(await freePort()),
       }),

@@ -1,4 +1,4 @@
-import { computeStats, stats } from '../../workflows/messages'
+import { computeStats, stats } from '../../workflows/stats-messages'
 import { historyChain, importProfiles, readyDelivery, startHarness, type Harness } from '../support/harness'
 
 /** The stats child workflow over a whole (short) tracking period: bounded history, figures kept. */

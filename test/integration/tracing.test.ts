@@ -82,7 +82,7 @@ describe('OpenTelemetry traces', () => {
       // Spans leave every 200 ms rather than every 5 s: the test waits less.
       OTEL_BSP_SCHEDULE_DELAY: '200',
     }
-    children.push(startProcess('api/main.ts', env), startProcess('worker/main.ts', env))
+    children.push(startProcess('server/main.ts', env), startProcess('worker/main.ts', env))
     await waitUntil(
       'the API',
       () =>

@@ -1,4 +1,4 @@
-import { createApp, type HeraldApp } from '../../api/app'
+import { createApp, type HeraldApp } from '../../server/app'
 import { createUser, issueToken } from '../../persistence/users'
 import {
   importProfiles,

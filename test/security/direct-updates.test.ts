@@ -5,6 +5,7 @@ import {
 } from '@temporalio/client'
 import { ApplicationFailure } from '@temporalio/common'
 import * as messages from '../../workflows/messages'
+import * as statsMessages from '../../workflows/stats-messages'
 import { confirmRun } from '../../workflows/recurring-messages'
 import {
   deliveryWorkflow,
@@ -222,7 +223,7 @@ describe('updates sent straight to Temporal', () => {
     await waitUntil('the stats workflow to have computed once', async () => {
       const figures = await h.client.workflow
         .getHandle(stats)
-        .query(messages.stats)
+        .query(statsMessages.stats)
         .catch((err: unknown) => {
           if (err instanceof WorkflowNotFoundError) return null
           throw err
@@ -230,6 +231,8 @@ describe('updates sent straight to Temporal', () => {
       return figures !== null
     })
     const payloads = [{ by: 'mallory' }, 'now']
-    expect(await sendEach(stats, messages.computeStats, payloads, null)).toEqual(refusedUnchanged(payloads))
+    expect(await sendEach(stats, statsMessages.computeStats, payloads, null)).toEqual(
+      refusedUnchanged(payloads),
+    )
   })
 })

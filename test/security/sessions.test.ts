@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
-import { createApp } from '../../api/app'
+import { createApp } from '../../server/app'
 import { createUser, issueToken } from '../../persistence/users'
 import { startHarness, type Harness } from '../support/harness'
 import { dashboardClient } from '../support/dashboard-client'

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import { createApp } from '../../api/app'
+import { createApp } from '../../server/app'
 import type { Harness } from './harness'
 
 /**

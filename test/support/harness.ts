@@ -7,7 +7,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { loadConfig, type HeraldConfig } from '../../config/env'
 import { openDatabase, type Database } from '../../persistence/database'
 import { SmtpSink, type SmtpSinkOptions } from '../../mail/smtp-sink'
-import { createApp, type HeraldApp } from '../../api/app'
+import { createApp, type HeraldApp } from '../../server/app'
 import { createHeraldWorker } from '../../worker/worker'
 import { createActivityDeps } from '../../worker/deps'
 import type { ActivityDeps } from '../../activities'
@@ -150,7 +150,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       }
       return { status: res.status, body: parsed }
     },
-    async waitForStatus(deliveryId, status, timeoutMs = 60_000) {
+    async waitForStatus(deliveryId, status, timeoutMs = 90_000) {
       const wanted = Array.isArray(status) ? status : [status]
       const deadline = Date.now() + timeoutMs
       let last: any = null

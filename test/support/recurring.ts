@@ -1,4 +1,4 @@
-import { createApp } from '../../api/app'
+import { createApp } from '../../server/app'
 import { recurringScheduleId } from '../../workflows/recurring-messages'
 import { sleep, type Harness } from './harness'
 
@@ -40,7 +40,7 @@ export async function waitForRuns(
   h: Harness,
   id: number,
   done: (runs: any[]) => boolean,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
 ): Promise<any[]> {
   const deadline = Date.now() + timeoutMs
   let runs: any[] = []

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto'
-import { hashToken, newToken, sameTokenHash, tokenPrefix } from '../../api/auth'
+import { hashToken, newToken, sameTokenHash, tokenPrefix } from '../../domain/api-tokens'
 
 describe('API tokens', () => {
   test('a token is stored as its SHA-256, which gives nothing of the token away', () => {

@@ -4,7 +4,9 @@ import {
   commandAllowedIn,
   deliveryStatuses,
   IllegalTransitionError,
+  illegalTransition,
   isFinal,
+  isSending,
 } from '../../domain/delivery-states'
 
 describe('delivery lifecycle rules', () => {
@@ -31,6 +33,17 @@ describe('delivery lifecycle rules', () => {
     expect(() => assertCanApply('approve', 'draft')).toThrow(
       "Cannot approve a delivery that is draft (status 'draft')",
     )
+  })
+
+  test('a refusal is derived, not caught: the reason an illegal command is refused, none for a legal one', () => {
+    expect(illegalTransition('pause', 'ready')).toBe(
+      "Cannot pause a delivery that is ready to send (status 'ready')",
+    )
+    expect(illegalTransition('confirm', 'ready')).toBeNull()
+  })
+
+  test('while sending, waiting for a retry or paused the send is under way; otherwise it is not', () => {
+    expect(deliveryStatuses.filter(isSending)).toEqual(['sending', 'retry_pending', 'paused'])
   })
 
   test('finished, stopped and failed are final', () => {

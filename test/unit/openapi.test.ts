@@ -1,5 +1,5 @@
 import { Client } from '@temporalio/client'
-import { createApp } from '../../api/app'
+import { createApp } from '../../server/app'
 import { loadConfig } from '../../config/env'
 import { rights, type Right } from '../../domain/roles'
 import { SmtpSink } from '../../mail/smtp-sink'

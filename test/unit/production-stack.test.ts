@@ -76,7 +76,7 @@ const copiedFromContext = runtimeStage.instructions
 // ── What the api and worker load ────────────────────────────────────────────────────────────────
 
 /** What the image runs: the api, the worker, and the first administrator's token. */
-const entrypoints = ['api/main.ts', 'worker/main.ts', 'scripts/create-admin.ts']
+const entrypoints = ['server/main.ts', 'worker/main.ts', 'scripts/create-admin.ts']
 
 /** The source files the entrypoints import, transitively, and the packages they import at run time. */
 function importClosure(): { files: string[]; packages: Set<string> } {
@@ -318,7 +318,7 @@ describe('the production stack (docker-compose.yml and Dockerfile)', () => {
       'tsx',
       'worker/main.ts',
     ])
-    expect(services.api.command).toEqual(['node', '--import', 'tsx', 'api/main.ts'])
+    expect(services.api.command).toEqual(['node', '--import', 'tsx', 'server/main.ts'])
   })
 
   test('Temporal keeps its data in the PostgreSQL service, each of its services a container, and gets Herald’s namespace and search attributes', () => {

@@ -7,7 +7,7 @@ import { createApp } from './app'
 import { logger } from '../observability/logger'
 import { startTracing, stopTracing, tracingClientInterceptors } from '../observability/tracing'
 
-/** The production API: applies migrations, serves, and drains requests on SIGTERM before exiting. */
+/** The production web server (the API and the dashboard): applies migrations, serves, and drains requests on SIGTERM before exiting. */
 async function run() {
   await startTracing('herald-api')
   const config = loadConfig()

@@ -1,31 +1,26 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client'
-import { ApiError, conflict } from './errors'
-import { commandUpdateId } from './idempotency'
 import type { UpdateDefinition } from '@temporalio/common'
-import type { HeraldConfig } from '../config/env'
-import type { IDelivery } from '../persistence/entities'
-import type { DeliveryWorkflowInput } from '../workflows/delivery'
+import type { HeraldConfig } from '../../config/env'
+import type { IDelivery } from '../../persistence/entities'
+import type { DeliveryWorkflowInput } from '../../workflows/delivery'
 import {
   DeliveryIdAttribute,
   DeliveryStatusAttribute,
-  deliveryWorkflowId,
   type Actor,
   type DeliveryView,
-} from '../workflows/messages'
-
-/** How long the API waits for a worker to take a command before answering 503. */
-const commandDeadlineMs = 20_000
+} from '../../workflows/messages'
+import { ApiError, conflict } from '../errors'
+import { commandUpdateId } from '../idempotency'
+import { withCommandDeadline } from './deadline'
+import type { TemporalNames } from './names'
 
 /** Starts delivery workflows and sends them users' commands (updates). */
 export class DeliveryWorkflows {
   constructor(
     private readonly client: Client,
+    private readonly names: TemporalNames,
     private readonly config: Pick<HeraldConfig, 'temporal' | 'delivery' | 'approverMustDiffer'>,
   ) {}
-
-  workflowId(deliveryId: number): string {
-    return deliveryWorkflowId(deliveryId, this.config.temporal.workflowIdPrefix)
-  }
 
   /**
    * Starts a new delivery's workflow. Its id is taken: another database uses this namespace (or data
@@ -39,7 +34,7 @@ export class DeliveryWorkflows {
       throw new ApiError(
         500,
         'workflow_id_taken',
-        `workflow ${this.workflowId(delivery.id)} already exists in namespace ${this.config.temporal.namespace}: does another Herald database use it? Set HERALD_WORKFLOW_ID_PREFIX`,
+        `workflow ${this.names.deliveryWorkflowId(delivery.id)} already exists in namespace ${this.config.temporal.namespace}: does another Herald database use it? Set HERALD_WORKFLOW_ID_PREFIX`,
       )
     }
   }
@@ -52,9 +47,10 @@ export class DeliveryWorkflows {
       approverMustDiffer: this.config.approverMustDiffer,
       contactDate: delivery.contactDate ? delivery.contactDate.getTime() : null,
       settings: this.config.delivery,
+      workflowIdPrefix: this.config.temporal.workflowIdPrefix,
     }
     await this.client.workflow.start('deliveryWorkflow', {
-      workflowId: this.workflowId(delivery.id),
+      workflowId: this.names.deliveryWorkflowId(delivery.id),
       taskQueue: this.config.temporal.taskQueue,
       args: [input],
       typedSearchAttributes: [
@@ -82,9 +78,9 @@ export class DeliveryWorkflows {
     }
     const updateId = commandUpdateId(update.name)
     const send = () =>
-      this.client.withDeadline(Date.now() + commandDeadlineMs, () =>
+      withCommandDeadline(this.client, () =>
         this.client.workflow
-          .getHandle(this.workflowId(delivery.id))
+          .getHandle(this.names.deliveryWorkflowId(delivery.id))
           .executeUpdate(update, { args: [input], updateId }),
       )
     try {
@@ -96,10 +92,5 @@ export class DeliveryWorkflows {
       })
       return send()
     }
-  }
-
-  temporalUrl(deliveryId: number): string {
-    const { uiUrl, namespace } = this.config.temporal
-    return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${this.workflowId(deliveryId)}`
   }
 }

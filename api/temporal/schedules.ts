@@ -8,23 +8,17 @@ import {
   type ScheduleHandle,
   type ScheduleSpec,
 } from '@temporalio/client'
-import type { HeraldConfig } from '../config/env'
-import type { Database } from '../persistence/database'
-import type { IRecurringDelivery } from '../persistence/entities'
-import { intervalOffset } from '../domain/recurrence'
-import type { RecurringRunInput } from '../workflows/recurring-run'
-import type { Actor } from '../workflows/messages'
-import {
-  confirmRun,
-  recurringRunWorkflowId,
-  recurringScheduleId,
-  type RunView,
-} from '../workflows/recurring-messages'
-import { badRequest, conflict } from './errors'
-import { commandUpdateId } from './idempotency'
+import type { HeraldConfig } from '../../config/env'
+import type { IRecurringDelivery } from '../../persistence/entities'
+import { intervalOffset } from '../../domain/recurrence'
+import type { RecurringRunInput } from '../../workflows/recurring-run'
+import type { Actor } from '../../workflows/messages'
+import { confirmRun, type RunView } from '../../workflows/recurring-messages'
+import { badRequest, conflict } from '../errors'
+import { commandUpdateId } from '../idempotency'
+import { withCommandDeadline } from './deadline'
+import type { TemporalNames } from './names'
 
-/** How long the API waits for a worker to take a confirmation before answering 503. */
-const commandDeadlineMs = 20_000
 /** Temporal did not describe the schedule in time; the message says so to the reader. */
 export class ScheduleUnanswered extends Error {
   constructor(scheduleId: string, waitedMs: number) {
@@ -57,29 +51,27 @@ const overlap = ScheduleOverlapPolicy.CANCEL_OTHER
 export class RecurringSchedules {
   constructor(
     private readonly client: Client,
+    private readonly names: TemporalNames,
     private readonly config: Pick<HeraldConfig, 'temporal' | 'delivery'>,
   ) {}
-
-  scheduleId(recurringId: number): string {
-    return recurringScheduleId(recurringId, this.config.temporal.workflowIdPrefix)
-  }
 
   async create(recurring: IRecurringDelivery): Promise<void> {
     const input: RecurringRunInput = {
       recurringId: recurring.id,
       confirmBeforeEachSend: recurring.confirmBeforeEachSend,
       settings: this.config.delivery,
+      workflowIdPrefix: this.config.temporal.workflowIdPrefix,
     }
     try {
       await this.client.schedule.create({
-        scheduleId: this.scheduleId(recurring.id),
+        scheduleId: this.names.scheduleId(recurring.id),
         spec: specOf(recurring),
         action: {
           type: 'startWorkflow',
           workflowType: 'recurringRunWorkflow',
           args: [input],
           taskQueue: this.config.temporal.taskQueue,
-          workflowId: recurringRunWorkflowId(recurring.id, this.config.temporal.workflowIdPrefix),
+          workflowId: this.names.runWorkflowId(recurring.id),
           staticSummary: `Run of recurring delivery ${recurring.id}: ${recurring.label}`,
         },
         policies: { overlap },
@@ -109,12 +101,12 @@ export class RecurringSchedules {
         note: description.state.note || null,
         nextRuns: description.info.nextActionTimes.slice(0, 5).map((date) => date.toISOString()),
         runsStarted: description.info.numActionsTaken,
-        temporalUrl: this.scheduleUrl(recurringId),
+        temporalUrl: this.names.scheduleUrl(recurringId),
       }
     } catch (err) {
       if (err instanceof ScheduleNotFoundError) return null
       if (isDeadlineExceeded(err))
-        throw new ScheduleUnanswered(this.scheduleId(recurringId), this.config.temporal.readTimeoutMs)
+        throw new ScheduleUnanswered(this.names.scheduleId(recurringId), this.config.temporal.readTimeoutMs)
       throw err
     }
   }
@@ -155,27 +147,15 @@ export class RecurringSchedules {
   }
 
   confirm(workflowId: string, input: Actor & { expectedMessages?: number }): Promise<RunView> {
-    return this.client.withDeadline(Date.now() + commandDeadlineMs, () =>
+    return withCommandDeadline(this.client, () =>
       this.client.workflow
         .getHandle(workflowId)
         .executeUpdate(confirmRun, { args: [input], updateId: commandUpdateId(confirmRun.name) }),
     )
   }
 
-  scheduleUrl(recurringId: number): string {
-    return `${this.namespaceUrl()}/schedules/${encodeURIComponent(this.scheduleId(recurringId))}`
-  }
-
-  runUrl(workflowId: string): string {
-    return `${this.namespaceUrl()}/workflows/${encodeURIComponent(workflowId)}`
-  }
-
-  private namespaceUrl(): string {
-    return namespaceUrl(this.config.temporal)
-  }
-
   private handle(recurringId: number): ScheduleHandle {
-    return this.client.schedule.getHandle(this.scheduleId(recurringId))
+    return this.client.schedule.getHandle(this.names.scheduleId(recurringId))
   }
 
   private async act(recurringId: number, command: (handle: ScheduleHandle) => Promise<void>): Promise<void> {
@@ -192,32 +172,6 @@ export class RecurringSchedules {
 function isDeadlineExceeded(err: unknown): boolean {
   const cause = err instanceof ServiceError ? err.cause : err
   return isGrpcServiceError(cause) && cause.code === 4 // DEADLINE_EXCEEDED
-}
-
-function namespaceUrl(temporal: HeraldConfig['temporal']): string {
-  return `${temporal.uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}`
-}
-
-/**
- * An execution has no workflow of its own: the runs that added to it carry its id in the `DeliveryId`
- * search attribute, and its link lists them; `workflowId` names the latest.
- */
-export async function executionLinks(
-  db: Database,
-  temporal: HeraldConfig['temporal'],
-  executionId: number,
-): Promise<{ workflowId: string; temporalUrl: string }> {
-  const latest = await db
-    .knex('recurring_run')
-    .select('workflow_id')
-    .where('delivery_id', executionId)
-    .orderBy('id', 'desc')
-    .first()
-  const query = encodeURIComponent(`DeliveryId="${executionId}"`)
-  return {
-    workflowId: latest?.workflow_id ?? '',
-    temporalUrl: `${namespaceUrl(temporal)}/workflows?query=${query}`,
-  }
 }
 
 /** Cron in the recurrence's time zone, or an interval counted from the start (whole seconds). */
