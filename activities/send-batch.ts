@@ -12,6 +12,8 @@ import { applyAddressEvents, clearErroneous } from '../persistence/address-statu
 import type { QuarantineRules } from '../domain/quarantine'
 import { compileTrackedHtml } from '../domain/tracked-links'
 import { TrackingUrls } from '../mail/tracking-urls'
+import { rateLimitWaitSeconds, smtpSendStarted } from '../observability/metrics'
+import { inSpan } from '../observability/tracing'
 
 export interface SendBatchInput {
   deliveryId: number
@@ -82,10 +84,16 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
   const ctx = Context.current()
   const { workflowExecution, activityId, attempt } = ctx.info
   const claimToken = `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}#${attempt}`
-  const content = await loadContent(deps, input.deliveryId)
+  const { content, recipients } = await inSpan(
+    'load batch',
+    { 'herald.batch_no': input.batchNo },
+    async () => ({
+      content: await loadContent(deps, input.deliveryId),
+      recipients: await loadBatch(deps.db, input.deliveryId, input.batchNo, deps.clock()),
+    }),
+  )
   // Parsed once for the whole batch: each message only renders.
   const templates = compileContent(content)
-  const recipients = await loadBatch(deps.db, input.deliveryId, input.batchNo, deps.clock())
   const writer = new SendingLogWriter(deps.db, claimToken, deps.clock)
   const result: BatchResult = {
     batchNo: input.batchNo,
@@ -128,14 +136,17 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
       return { record: { kind: 'in_doubt', reason }, bounce: null }
     }
     let outcome
+    const smtpAnswered = smtpSendStarted()
     try {
-      const info = await deps.mailer.transporter.sendMail({
-        ...composeMessage(templates, recipient, deps.messageIdDomain),
-        deliveryGate: claim,
-      } as SendMailOptions)
+      const message = { ...composeMessage(templates, recipient, deps.messageIdDomain), deliveryGate: claim }
+      const info = await inSpan('smtp send', { 'herald.sending_log_id': recipient.id }, () =>
+        deps.mailer.transporter.sendMail(message as SendMailOptions),
+      )
       outcome = { kind: 'accepted' as const, response: String(info.response ?? '') }
     } catch (err) {
       outcome = classifySmtpError(err as SmtpErrorLike)
+    } finally {
+      smtpAnswered()
     }
     const verdict = await claimed
     if ('error' in verdict) throw verdict.error
@@ -161,7 +172,11 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
 
   const next = () => (cancelled || transportError ? undefined : queue.shift())
   const claim = async (recipient: Recipient) => {
-    await deps.rateLimiter.take()
+    if (deps.rateLimiter.limited) {
+      const waited = rateLimitWaitSeconds.startTimer()
+      await deps.rateLimiter.take()
+      waited()
+    }
     return writer.claim(recipient.id, recipient.status === 'sending')
   }
 
@@ -214,6 +229,8 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
     throw transportError
   }
   if (attempt > 1) await setSendError(deps.db, input.deliveryId, null)
+  // Through the SDK's activity logger: the line carries workflowId, runId and activity too.
+  ctx.log.info('batch sent', { deliveryId: input.deliveryId, ...result, left: queue.length })
   if (cancelled && queue.length) throw new CancelledFailure('batch cancelled by a pause or stop')
   return result
 }
