@@ -37,6 +37,7 @@ COPY api ./api
 COPY dashboard ./dashboard
 COPY server ./server
 COPY worker ./worker
+COPY observability ./observability
 COPY scripts/create-admin.ts ./scripts/
 USER node
 EXPOSE 3000

@@ -20,6 +20,7 @@ import { createRecurringActivities } from './recurring'
 import { createStatsActivities } from './stats'
 import { createWebhookActivities } from './webhooks'
 import type { WebhookSettings } from '../config/env'
+import { countBatch, countMessages } from '../observability/metrics'
 
 export type { BatchResult, SendBatchInput, StatsFigures }
 export type { PreparationResult } from './preparation'
@@ -81,7 +82,7 @@ export const createActivities = (deps: ActivityDeps) => {
     },
 
     sendBatch(input: SendBatchInput): Promise<BatchResult> {
-      return sendBatch({ ...deps, clock, onFailures: checkBouncesNowAndThen }, input)
+      return countBatch(sendBatch({ ...deps, clock, onFailures: checkBouncesNowAndThen }, input))
     },
 
     ...createStatsActivities(alertDeps),
@@ -91,12 +92,16 @@ export const createActivities = (deps: ActivityDeps) => {
       return retryWork(db, deliveryId, clock())
     },
 
-    expireRetries(deliveryId: number): Promise<number> {
-      return expireRetryLogs(db, deliveryId, clock())
+    async expireRetries(deliveryId: number): Promise<number> {
+      const failed = await expireRetryLogs(db, deliveryId, clock())
+      countMessages('failed', failed, 'soft')
+      return failed
     },
 
-    failUnfinished(deliveryId: number, reason: string): Promise<number> {
-      return failUnfinishedLogs(db, deliveryId, reason)
+    async failUnfinished(deliveryId: number, reason: string): Promise<number> {
+      const failed = await failUnfinishedLogs(db, deliveryId, reason)
+      countMessages('failed', failed, 'soft')
+      return failed
     },
 
     ...createRecurringActivities({ db, clock }),

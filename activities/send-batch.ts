@@ -12,6 +12,8 @@ import { applyAddressEvents, clearErroneous } from '../persistence/address-statu
 import type { QuarantineRules } from '../domain/quarantine'
 import { compileTrackedHtml } from '../domain/tracked-links'
 import { TrackingUrls } from '../mail/tracking-urls'
+import { rateLimitWaitSeconds, smtpSendStarted } from '../observability/metrics'
+import { inSpan } from '../observability/tracing'
 
 export interface SendBatchInput {
   deliveryId: number
@@ -78,87 +80,101 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
   const ctx = Context.current()
   const { workflowExecution, activityId, attempt } = ctx.info
   const claimToken = `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}#${attempt}`
-  const content = await loadContent(deps, input.deliveryId)
-  // Parsed once for the whole batch: each message only renders.
-  const templates = compileContent(content)
-  const recipients = await loadBatch(deps.db, input.deliveryId, input.batchNo, deps.clock())
-  const writer = new SendingLogWriter(deps.db, claimToken, deps.clock)
-  const result: BatchResult = {
-    batchNo: input.batchNo,
-    sent: 0,
-    hardFailed: 0,
-    softFailed: 0,
-    retrying: 0,
-    inDoubt: 0,
+  const { content, recipients } = await inSpan(
+    'load batch',
+    { 'herald.batch_no': input.batchNo },
+    async () => ({
+      content: await loadContent(deps, input.deliveryId),
+      recipients: await loadBatch(deps.db, input.deliveryId, input.batchNo, deps.clock()),
+    }),
+  )
+  const batch = new BatchSend(
+    deps,
+    input,
+    content,
+    recipients,
+    new SendingLogWriter(deps.db, claimToken, deps.clock),
+  )
+  ctx.cancelled.catch(() => (batch.cancelled = true))
+  const heartbeat = setInterval(() => ctx.heartbeat(batch.progress()), 200)
+  try {
+    await batch.runLanes()
+  } finally {
+    clearInterval(heartbeat)
+  }
+  await batch.finish(attempt)
+  // Through the SDK's activity logger: the line carries workflowId, runId and activity too.
+  ctx.log.info('batch sent', { deliveryId: input.deliveryId, ...batch.result, left: batch.left })
+  if (batch.cancelled && batch.left) throw new CancelledFailure('batch cancelled by a pause or stop')
+  return batch.result
+}
+
+/** What one message came to: what to record, `skip` when the row was not ours, null when unknown. */
+type Delivered = { record: SendResult; bounce: Bounce | null } | 'skip' | null
+
+/** One attempt at one batch: its queue of recipients, its lanes, its tally. */
+class BatchSend {
+  readonly result: BatchResult
+  cancelled = false
+  private transportError: Error | null = null
+  private readonly queue: Recipient[]
+  private readonly delivered: string[] = []
+  /** Parsed once for the whole batch: each message only renders. */
+  private readonly templates: ReturnType<typeof compileContent>
+
+  constructor(
+    private readonly deps: SendDeps,
+    private readonly input: SendBatchInput,
+    private readonly content: BatchContent,
+    private readonly recipients: Recipient[],
+    private readonly writer: SendingLogWriter,
+  ) {
+    this.templates = compileContent(content)
+    this.queue = [...recipients]
+    this.result = { batchNo: input.batchNo, sent: 0, hardFailed: 0, softFailed: 0, retrying: 0, inDoubt: 0 }
   }
 
-  let cancelled = false
-  ctx.cancelled.catch(() => (cancelled = true))
-  let transportError: Error | null = null
-  const queue = [...recipients]
-  const delivered: string[] = []
-  const progress = () => ({ ...result, total: recipients.length, remaining: queue.length })
-  const heartbeat = setInterval(() => ctx.heartbeat(progress()), 200)
+  get left(): number {
+    return this.queue.length
+  }
 
-  /**
-   * Sends one message whose claim is on its way to the database (`claim`): the SMTP envelope and body go
-   * out meanwhile, and the final "." that commits the message waits for the claim (see gatedMessage).
-   * Returns what to record; `skip` when the row was not ours; null when its fate is unknown (the row
-   * stays claimed: in doubt). A failed database write is thrown: the attempt ends, nothing unclaimed left.
-   */
-  const deliver = async (
-    recipient: Recipient,
-    claim: Promise<boolean>,
-  ): Promise<{ record: SendResult; bounce: Bounce | null } | 'skip' | null> => {
-    const claimed = claim.then(
-      (ok) => ({ ok }),
-      (error: Error) => ({ error }),
+  progress() {
+    return { ...this.result, total: this.recipients.length, remaining: this.queue.length }
+  }
+
+  /** One lane per SMTP connection of the pool; the first lane to fail fails the attempt. */
+  async runLanes(): Promise<void> {
+    const lanes = await Promise.allSettled(
+      Array.from({ length: this.deps.mailer.poolSize }, () => this.lane()),
     )
-    const inDoubt = recipient.status === 'sending'
-    if (inDoubt && content.guarantee === 'at_most_once') {
-      const verdict = await claimed
-      if ('error' in verdict) throw verdict.error
-      if (!verdict.ok) return 'skip'
-      result.inDoubt++
-      const reason = 'in flight when a worker or the database was lost; not resent (at-most-once)'
-      return { record: { kind: 'in_doubt', reason }, bounce: null }
-    }
-    let outcome
-    try {
-      const info = await deps.mailer.transporter.sendMail({
-        ...composeMessage(templates, recipient, deps.messageIdDomain),
-        deliveryGate: claim,
-      } as SendMailOptions)
-      outcome = { kind: 'accepted' as const, response: String(info.response ?? '') }
-    } catch (err) {
-      outcome = classifySmtpError(err as SmtpErrorLike)
-    }
-    const verdict = await claimed
-    if ('error' in verdict) throw verdict.error
-    if (!verdict.ok) return 'skip'
-    if (inDoubt) result.inDoubt++
-    const record = resultOf(outcome, input, deps.clock())
-    if (!record) {
-      transportError = new Error(
-        `SMTP connection lost while sending: ${outcome.kind === 'unknown' ? outcome.reason : ''}`,
-      )
-      return null
-    }
-    if (record.kind === 'released') {
-      transportError = new Error(`SMTP server unreachable: ${'reason' in outcome ? outcome.reason : ''}`)
-    } else tally(result, record)
-    if (record.kind === 'sent') delivered.push(recipient.email)
-    const bounce =
-      outcome.kind === 'hard' || outcome.kind === 'soft'
-        ? { kind: outcome.kind, reason: outcome.reason, at: deps.clock().getTime() }
-        : null
-    return { record, bounce }
+    const broken = lanes.find((lane): lane is PromiseRejectedResult => lane.status === 'rejected')
+    if (broken) throw broken.reason
   }
 
-  const next = () => (cancelled || transportError ? undefined : queue.shift())
-  const claim = async (recipient: Recipient) => {
-    await deps.rateLimiter.take()
-    return writer.claim(recipient.id, recipient.status === 'sending')
+  /** After the lanes: addresses that took mail, the bounce-ratio check, the delivery's transport error. */
+  async finish(attempt: number): Promise<void> {
+    const { deps, input } = this
+    await clearErroneous(deps.db, this.delivered, deps.quarantine, deps.clock())
+    const { hardFailed, softFailed, retrying } = this.result
+    if (hardFailed + softFailed + retrying > 0) await deps.onFailures?.(input.deliveryId)
+    if (this.transportError) {
+      await setSendError(deps.db, input.deliveryId, this.transportError.message)
+      throw this.transportError
+    }
+    if (attempt > 1) await setSendError(deps.db, input.deliveryId, null)
+  }
+
+  private next(): Recipient | undefined {
+    return this.cancelled || this.transportError ? undefined : this.queue.shift()
+  }
+
+  private async claim(recipient: Recipient): Promise<boolean> {
+    if (this.deps.rateLimiter.limited) {
+      const waited = rateLimitWaitSeconds.startTimer()
+      await this.deps.rateLimiter.take()
+      waited()
+    }
+    return this.writer.claim(recipient.id, recipient.status === 'sending')
   }
 
   /**
@@ -167,58 +183,114 @@ export async function sendBatch(deps: SendDeps, input: SendBatchInput): Promise<
    * database write overlaps the transfer instead of idling the connection. A lane thus holds at most two
    * unrecorded rows, and at most one of them can have reached the server.
    */
-  const lane = () =>
-    deps.mailer.withPermit(async () => {
-      let recipient = next()
-      let claimed: Promise<boolean> = recipient ? claim(recipient) : Promise.resolve(false)
+  private lane(): Promise<void> {
+    return this.deps.mailer.withPermit(async () => {
+      let recipient = this.next()
+      let claimed: Promise<boolean> = recipient ? this.claim(recipient) : Promise.resolve(false)
       while (recipient) {
-        const delivered = await deliver(recipient, claimed)
+        const delivered = await this.deliver(recipient, claimed)
         if (delivered === null) return
-        const following = next()
-        if (delivered === 'skip') {
-          claimed = following ? claim(following) : Promise.resolve(false)
-        } else if (
-          following &&
-          following.status !== 'sending' &&
-          delivered.record.kind === 'sent' &&
-          !deps.rateLimiter.limited
-        ) {
-          claimed = writer.settle(recipient.id, delivered.record, { id: following.id, takeover: false })
-        } else {
-          // A rate-limit slot may be a while away: record now rather than hold the row unrecorded.
-          await writer.record(recipient.id, delivered.record)
-          const { bounce } = delivered
-          if (bounce)
-            await applyAddressEvents(deps.db, [{ email: recipient.email, event: bounce }], deps.quarantine)
-          claimed = following ? claim(following) : Promise.resolve(false)
-        }
+        const following = this.next()
+        claimed = (await this.settle(recipient, delivered, following)).next
         recipient = following
       }
     })
+  }
 
-  try {
-    const lanes = await Promise.allSettled(Array.from({ length: deps.mailer.poolSize }, lane))
-    const broken = lanes.find((lane): lane is PromiseRejectedResult => lane.status === 'rejected')
-    if (broken) throw broken.reason
-  } finally {
-    clearInterval(heartbeat)
+  /**
+   * Records a message and claims the lane's next one: in one statement when it can, else one by one. The
+   * claim is not awaited (it is `next`, wrapped): the next message's transfer overlaps it.
+   */
+  private async settle(
+    recipient: Recipient,
+    delivered: Exclude<Delivered, null>,
+    following?: Recipient,
+  ): Promise<{ next: Promise<boolean> }> {
+    const { deps, writer } = this
+    const claimNext = () => ({ next: following ? this.claim(following) : Promise.resolve(false) })
+    if (delivered === 'skip') return claimNext()
+    const { record, bounce } = delivered
+    if (following && following.status !== 'sending' && record.kind === 'sent' && !deps.rateLimiter.limited)
+      return { next: writer.settle(recipient.id, record, { id: following.id, takeover: false }) }
+    // A rate-limit slot may be a while away: record now rather than hold the row unrecorded.
+    await writer.record(recipient.id, record)
+    if (bounce)
+      await applyAddressEvents(deps.db, [{ email: recipient.email, event: bounce }], deps.quarantine)
+    return claimNext()
   }
-  await clearErroneous(deps.db, delivered, deps.quarantine, deps.clock())
-  if (result.hardFailed + result.softFailed + result.retrying > 0) await deps.onFailures?.(input.deliveryId)
-  if (transportError) {
-    await setSendError(deps.db, input.deliveryId, (transportError as Error).message)
-    throw transportError
+
+  /**
+   * Sends one message whose claim is on its way to the database (`claim`): the SMTP envelope and body go
+   * out meanwhile, and the final "." that commits the message waits for the claim (see gatedMessage).
+   * Returns what to record; `skip` when the row was not ours; null when its fate is unknown (the row
+   * stays claimed: in doubt). A failed database write is thrown: the attempt ends, nothing unclaimed left.
+   */
+  private async deliver(recipient: Recipient, claim: Promise<boolean>): Promise<Delivered> {
+    const claimed = claim.then(
+      (ok) => ({ ok }),
+      (error: Error) => ({ error }),
+    )
+    const inDoubt = recipient.status === 'sending'
+    if (inDoubt && this.content.guarantee === 'at_most_once') {
+      const verdict = await claimed
+      if ('error' in verdict) throw verdict.error
+      if (!verdict.ok) return 'skip'
+      this.result.inDoubt++
+      const reason = 'in flight when a worker or the database was lost; not resent (at-most-once)'
+      return { record: { kind: 'in_doubt', reason }, bounce: null }
+    }
+    const outcome = await this.transfer(recipient, claim)
+    const verdict = await claimed
+    if ('error' in verdict) throw verdict.error
+    if (!verdict.ok) return 'skip'
+    if (inDoubt) this.result.inDoubt++
+    return this.recordOf(recipient, outcome)
   }
-  if (attempt > 1) await setSendError(deps.db, input.deliveryId, null)
-  if (cancelled && queue.length) throw new CancelledFailure('batch cancelled by a pause or stop')
-  return result
+
+  /** The SMTP exchange of one message, its final "." held until `claim` is committed. */
+  private async transfer(recipient: Recipient, claim: Promise<boolean>): Promise<Outcome> {
+    const smtpAnswered = smtpSendStarted()
+    try {
+      const message = {
+        ...composeMessage(this.templates, recipient, this.deps.messageIdDomain),
+        deliveryGate: claim,
+      }
+      const info = await inSpan('smtp send', { 'herald.sending_log_id': recipient.id }, () =>
+        this.deps.mailer.transporter.sendMail(message as SendMailOptions),
+      )
+      return { kind: 'accepted', response: String(info.response ?? '') }
+    } catch (err) {
+      return classifySmtpError(err as SmtpErrorLike)
+    } finally {
+      smtpAnswered()
+    }
+  }
+
+  /** What the server's answer means for the sending log, the tally and the address. */
+  private recordOf(recipient: Recipient, outcome: Outcome): Delivered {
+    const record = resultOf(outcome, this.input, this.deps.clock())
+    if (!record) {
+      const reason = outcome.kind === 'unknown' ? outcome.reason : ''
+      this.transportError = new Error(`SMTP connection lost while sending: ${reason}`)
+      return null
+    }
+    if (record.kind === 'released') {
+      const reason = 'reason' in outcome ? outcome.reason : ''
+      this.transportError = new Error(`SMTP server unreachable: ${reason}`)
+    } else tally(this.result, record)
+    if (record.kind === 'sent') this.delivered.push(recipient.email)
+    const bounce =
+      outcome.kind === 'hard' || outcome.kind === 'soft'
+        ? { kind: outcome.kind, reason: outcome.reason, at: this.deps.clock().getTime() }
+        : null
+    return { record, bounce }
+  }
 }
 
-function resultOf(
-  outcome: ReturnType<typeof classifySmtpError> | { kind: 'accepted'; response: string },
-  input: SendBatchInput,
-  now: Date,
-): SendResult | null {
+/** What the SMTP server made of one message. */
+type Outcome = ReturnType<typeof classifySmtpError> | { kind: 'accepted'; response: string }
+
+function resultOf(outcome: Outcome, input: SendBatchInput, now: Date): SendResult | null {
   switch (outcome.kind) {
     case 'accepted':
       return { kind: 'sent', smtpCode: 250 }

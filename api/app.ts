@@ -15,6 +15,8 @@ import { idempotencyKeys } from './idempotency'
 import { trackingRoutes } from './routes/tracking'
 import { TrackingWriter } from '../persistence/tracking-writer'
 import { docsRoutes } from './docs'
+import { observeRequests } from '../observability/http'
+import { metricsRoute } from './metrics-route'
 
 export interface AppDeps {
   db: Database
@@ -83,6 +85,8 @@ export function createApiApp(deps: AppDeps) {
   const ctx = apiContext(deps)
   const app = new OpenAPIHono<AppEnv>({ defaultHook: ctx.validationHook })
   app.onError((err, c) => toResponse(err, c))
+  // Request id, log line, metrics and (when on) a trace span for every request.
+  app.use('*', observeRequests())
 
   // Requests begun and not yet answered (a body still arriving counts): what a shutdown waits for.
   let requestsInProgress = 0
@@ -99,6 +103,7 @@ export function createApiApp(deps: AppDeps) {
 
   const trackingSecret = requireTrackingSecret(deps.config)
   const trackingWriter = new TrackingWriter(deps.db, deps.config.trackingBuffer)
+  app.get('/metrics', metricsRoute())
   // Not counting itself. Tracking hits waiting for the database, and those refused since the start.
   app.get('/health', (c) =>
     c.json({

@@ -10,13 +10,14 @@ import { preparationTime } from './p6-preparation'
 import { hostileHtmlTiming } from './p9-hostile-html'
 import { productionThroughput, type ProductionResult } from './p1-production'
 import { scaleOut } from './p7-scale-out'
+import { tracingCost } from './p1-tracing'
 
 /**
  * `npm run bench [-- --only P1,P2] [--databases sqlite,postgres] [--messages 20000]`: Herald beside its raw
  * baselines, measured in one run on this machine; prints each figure with its goal and writes
  * bench/results.json. Not part of the tests: a 2-core shared machine gives ratios, not absolute speeds.
  * `--only P1prod,P7`: the production-path figures alone (P1 runs both P1s); `--profiles <dir>` keeps the
- * production path's CPU profiles; `--p7-messages 10000`.
+ * production path's CPU profiles; `--p7-messages 10000`; `--only P1tracing [--pairs 3]`: P1 with tracing off and on, in turn.
  */
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`)
@@ -37,7 +38,7 @@ async function run() {
   const messages = Number(option('messages') ?? 20_000)
   const databases = (option('databases') ?? 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[]
   // The production-path figures start clusters of their own; the others share one dev server.
-  const env = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6'].some(wanted) ? await startBenchEnv() : null
+  const env = ['P1', 'P1tracing', 'P2', 'P3', 'P4', 'P5', 'P6'].some(wanted) ? await startBenchEnv() : null
   const results: Record<string, unknown> = { machine: machine(), startedAt: new Date().toISOString() }
   const figures: Figure[] = []
   const report = (figure: Figure) => {
@@ -61,6 +62,21 @@ async function run() {
         })
       }
       results.P1 = rows
+    }
+    if (only?.includes('P1tracing')) {
+      const rows = []
+      for (const database of databases) {
+        const r = await tracingCost(messages, database, Number(option('pairs') ?? 3))
+        rows.push(r)
+        report({
+          id: 'P1tracing',
+          what: `send throughput with tracing off vs on, ${r.messages} messages, ${database}`,
+          value: `off ${r.offPerSecond.join(', ')}/s, on ${r.onPerSecond.join(', ')}/s = ratio ${r.ratio} (means); CPU µs/message off ${r.offCpuUsPerMessage.join(', ')}, on ${r.onCpuUsPerMessage.join(', ')} = ratio ${r.cpuRatio}; ${r.spansReceived} spans received`,
+          goal: 'CPU per message within 5 %',
+          met: r.cpuRatio <= 1.05,
+        })
+      }
+      results.P1tracing = rows
     }
     if (wanted('P2')) {
       const rows = []

@@ -5,6 +5,7 @@ import {
   type PostgresConnection,
   type SqliteConnection,
 } from './driver'
+import { countMessages } from '../observability/metrics'
 
 /**
  * The statements of the send loop, on the database driver directly (prepared once per connection):
@@ -29,15 +30,17 @@ const sqliteSent = `update sending_log set status = 'sent', claim = null, sent_a
 const sqliteClaim = `update sending_log set status = 'sending', claim = ?, updated_at = ?
   where id = ? and status in ('pending', 'retry')`
 
-// PostgreSQL runs a data-modifying WITH to completion even though the main statement does not read it.
+// The rows recorded as sent and those claimed, told apart (the sent ones are counted in the metrics).
 const postgresSettle = `with sent as (
     update sending_log set status = 'sent', claim = null, sent_at = $1, attempts = attempts + 1,
       failure_type = null, failure_reason = null, failure_category = null, updated_at = $1
     where id = any($2::int[]) and claim = $3 returning id
+  ), claimed as (
+    update sending_log set status = 'sending', claim = $3, updated_at = $1
+    where id = any($4::int[]) and status in ('pending', 'retry')
+    returning id
   )
-  update sending_log set status = 'sending', claim = $3, updated_at = $1
-  where id = any($4::int[]) and status in ('pending', 'retry')
-  returning id`
+  select id, true as claimed from claimed union all select id, false from sent`
 
 interface Pending {
   settle: Settle
@@ -50,6 +53,7 @@ export function settleStatement(db: Database, token: string, clock: () => Date):
   let queue: Pending[] = []
   let scheduled = false
 
+  /** Returns the rows claimed; counts those recorded as sent (a row another attempt took over is not). */
   const commit = async (batch: Pending[]): Promise<Set<number>> => {
     const now = clock()
     const sent = batch.flatMap((p) => (p.settle.sentId === null ? [] : [p.settle.sentId]))
@@ -57,11 +61,12 @@ export function settleStatement(db: Database, token: string, clock: () => Date):
     if (db.dialect === 'postgresql') {
       return withDriverConnection(db, async (connection) => {
         const result = await (connection as PostgresConnection).query({
-          name: 'herald_settle_v2',
+          name: 'herald_settle_v3',
           text: postgresSettle,
           values: [now, sent, token, claims],
         })
-        return new Set(result.rows.map((r) => Number(r.id)))
+        countMessages('sent', result.rows.filter((r) => !r.claimed).length)
+        return new Set(result.rows.filter((r) => r.claimed).map((r) => Number(r.id)))
       })
     }
     return withDriverConnection(db, (connection) => {
@@ -69,10 +74,16 @@ export function settleStatement(db: Database, token: string, clock: () => Date):
       const sentStatement = sqliteStatement(sqlite, sqliteSent)
       const claimStatement = sqliteStatement(sqlite, sqliteClaim)
       const at = now.getTime()
-      return sqlite.transaction(() => {
-        for (const id of sent) sentStatement.run(at, at, id, token)
-        return new Set(claims.filter((id) => claimStatement.run(token, at, id).changes === 1))
+      const written = sqlite.transaction(() => {
+        let recorded = 0
+        for (const id of sent) recorded += sentStatement.run(at, at, id, token).changes
+        return {
+          recorded,
+          claimed: new Set(claims.filter((id) => claimStatement.run(token, at, id).changes === 1)),
+        }
       })()
+      countMessages('sent', written.recorded)
+      return written.claimed
     })
   }
 

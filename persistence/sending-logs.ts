@@ -3,6 +3,7 @@ import type { Database } from './database'
 import { settleStatement, type SettleStatement } from './log-statements'
 import type { FailureType, SendingStatus } from '../domain/sending'
 import type { FailureCategory } from '../domain/failure-categories'
+import { countMessages } from '../observability/metrics'
 
 /** A sending log joined with what personalisation needs from its profile. */
 export interface Recipient {
@@ -161,9 +162,10 @@ export class SendingLogWriter {
     const now = this.db.date(this.clock())
     const row = this.db.knex('sending_log').where({ id, claim: this.claimToken })
     const finished = { claim: null, updated_at: now, attempts: this.db.knex.raw('attempts + 1') }
+    let written = 0
     switch (r.kind) {
       case 'failed':
-        await row.update({
+        written = await row.update({
           ...finished,
           status: 'failed',
           failure_type: r.failureType,
@@ -173,7 +175,7 @@ export class SendingLogWriter {
         })
         break
       case 'retry':
-        await row.update({
+        written = await row.update({
           ...finished,
           status: 'retry',
           failure_type: 'soft',
@@ -187,7 +189,7 @@ export class SendingLogWriter {
         await row.update({ status: 'pending', claim: null, updated_at: now })
         break
       case 'in_doubt':
-        await row.update({
+        written = await row.update({
           ...finished,
           status: 'in_doubt',
           in_doubt: true,
@@ -196,6 +198,7 @@ export class SendingLogWriter {
           failure_reason: r.reason,
         })
     }
+    if (r.kind !== 'released') countMessages(r.kind, written, r.kind === 'failed' ? r.failureType : undefined)
   }
 }
 

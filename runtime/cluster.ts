@@ -415,8 +415,16 @@ async function startHerald(
   const tokens = await demoTokens(addresses.databaseUrl, path.join(setup.dataDir, 'demo-tokens.json'))
 
   const workers: ManagedProcess[] = []
+  // Workers share this host: each its own pair of metrics ports (Herald's, the Temporal SDK's) from 9464.
+  const metricsBase = Number((heraldEnv as Record<string, string>).HERALD_METRICS_PORT ?? 9464)
   const addWorker = async (nodeOptions: string[] = [], env: Record<string, string> = {}) => {
-    const worker = herald('worker/main.ts', `worker-${workers.length + 1}`, env, nodeOptions)
+    const metricsPort = metricsBase ? metricsBase + 2 * workers.length : 0
+    const worker = herald(
+      'worker/main.ts',
+      `worker-${workers.length + 1}`,
+      { HERALD_METRICS_HOST: '127.0.0.1', HERALD_METRICS_PORT: String(metricsPort), ...env },
+      nodeOptions,
+    )
     workers.push(worker)
     setup.started.push(worker)
     return worker.start()

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
 import { Client, Connection } from '@temporalio/client'
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker'
+import { NativeConnection, type Worker } from '@temporalio/worker'
 import { loadConfig, type HeraldConfig } from '../config/env'
 import { openDatabase } from '../persistence/database'
 import { SmtpSink } from '../mail/smtp-sink'
@@ -14,8 +14,12 @@ import { ensureDemoUsers } from './demo-users'
 import { lockDataDir, type DataLock } from './data-lock'
 import { ensurePortFree, isPortTaken, portTakenError, type PortUse } from './ports'
 import { localSecret } from './secrets'
+import { createLogger, useLogger } from '../observability/logger'
+import { temporalMetricsPort, workerMetricsPort } from '../observability/metrics'
+import { startWorkerObservability } from '../observability/worker'
+import { startTracing, tracingClientInterceptors } from '../observability/tracing'
 
-type Ports = Record<'temporal' | 'temporalUi' | 'smtp' | 'api', PortUse>
+type Ports = Record<'temporal' | 'temporalUi' | 'smtp' | 'api' | 'metrics' | 'temporalMetrics', PortUse>
 
 /**
  * Herald on one machine with nothing installed: a Temporal dev server (persistent SQLite file, UI on
@@ -29,7 +33,8 @@ export async function startEmbedded(
   const dataDir = path.resolve(env.HERALD_DATA_DIR ?? 'data')
   fs.mkdirSync(dataDir, { recursive: true })
   const log = (line: string) => console.log(`[herald] ${line}`)
-  Runtime.install({ logger: new DefaultLogger((env.HERALD_LOG_LEVEL as 'WARN') ?? 'WARN') })
+  // Pretty lines in a terminal; quiet unless asked (HERALD_LOG_LEVEL=INFO shows every request).
+  useLogger(createLogger({ pretty: true, level: env.HERALD_LOG_LEVEL ?? 'WARN' }))
   const number = (name: string, fallback: number) => Number(env[name] ?? fallback)
   const temporalPort = number('HERALD_TEMPORAL_PORT', 7233)
   const uiPort = number('HERALD_TEMPORAL_UI_PORT', 8233)
@@ -49,6 +54,18 @@ export async function startEmbedded(
     temporalUi: { port: uiPort, host, what: 'the Temporal UI', setting: 'HERALD_TEMPORAL_UI_PORT' },
     smtp: { port: smtpPort, host, what: 'the SMTP sink', setting: 'HERALD_SMTP_PORT' },
     api: { port: config.api.port, host: config.api.host, what: 'the API', setting: 'HERALD_PORT' },
+    metrics: {
+      port: workerMetricsPort(env),
+      host,
+      what: "the worker's metrics",
+      setting: 'HERALD_METRICS_PORT',
+    },
+    temporalMetrics: {
+      port: temporalMetricsPort(env),
+      host,
+      what: "the Temporal SDK's metrics",
+      setting: 'HERALD_TEMPORAL_METRICS_PORT',
+    },
   }
 
   // Before anything starts: the dev server a crash left behind is stopped, then every port is checked.
@@ -105,6 +122,12 @@ async function startServices({ dataDir, config, ports, bundle, lock, started, lo
   started.push(() => db.close())
   const tokens = await ensureDemoUsers(db, path.join(dataDir, 'demo-tokens.json'))
 
+  await startTracing('herald')
+  const observability = await startWorkerObservability(ports.metrics.host, {
+    HERALD_METRICS_PORT: String(ports.metrics.port),
+    HERALD_TEMPORAL_METRICS_PORT: String(ports.temporalMetrics.port),
+  })
+  started.push(() => observability.stop())
   const nativeConnection = await NativeConnection.connect({ address: temporal.address })
   started.push(() => nativeConnection.close())
   const deps = createActivityDeps(db, config)
@@ -125,14 +148,15 @@ async function startServices({ dataDir, config, ports, bundle, lock, started, lo
 
   const connection = await Connection.connect({ address: temporal.address })
   started.push(() => connection.close())
-  const client = new Client({ connection, namespace: config.temporal.namespace })
+  const interceptors = await tracingClientInterceptors()
+  const client = new Client({ connection, namespace: config.temporal.namespace, interceptors })
   const app = createApp({ db, temporal: client, config, sink })
   const server = await listening(ports.api, () => listen(app.fetch, config))
   started.push(async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()))
     await app.drain()
   })
-  printWelcome(config, temporal.uiUrl, sink.url, dataDir, tokens)
+  printWelcome(config, temporal.uiUrl, sink.url, dataDir, tokens, observability)
 }
 
 /** Starts a listener; a port taken since the check is reported like the check reports it. */
@@ -157,13 +181,20 @@ function printWelcome(
   smtpUrl: string,
   dataDir: string,
   tokens: Record<string, string>,
+  metrics: { metricsUrl: string | null; temporalMetricsUrl: string | null },
 ): void {
+  const workerMetrics = [
+    metrics.metricsUrl,
+    metrics.temporalMetricsUrl && `Temporal SDK: ${metrics.temporalMetricsUrl}`,
+  ]
   console.log(`
 Herald is running.
   Dashboard           ${config.api.publicUrl}        (log in with a demo token below)
   API docs            ${config.api.publicUrl}/api/docs   (OpenAPI: ${config.api.publicUrl}/api/openapi.json)
   Temporal UI         ${temporalUi}
   SMTP sink           ${smtpUrl}   messages: ${config.api.publicUrl}/mailbox and ${path.join(dataDir, 'mail')}
+  Metrics (API)       ${config.api.publicUrl}/metrics
+  Metrics (worker)    ${workerMetrics.filter(Boolean).join('   ') || 'off (HERALD_METRICS_PORT=0)'}
   Data                ${dataDir}
 
 Demo API tokens (Authorization: Bearer <token>):

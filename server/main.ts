@@ -4,23 +4,27 @@ import { loadConfig } from '../config/env'
 import { temporalConnectionOptions } from '../config/temporal'
 import { openDatabase } from '../persistence/database'
 import { createApp } from './app'
+import { logger } from '../observability/logger'
+import { startTracing, stopTracing, tracingClientInterceptors } from '../observability/tracing'
 
 /** The production web server (the API and the dashboard): applies migrations, serves, and drains requests on SIGTERM before exiting. */
 async function run() {
+  await startTracing('herald-api')
   const config = loadConfig()
   const db = await openDatabase(config.databaseUrl, { migrate: true })
   const connection = await Connection.connect(temporalConnectionOptions(config.temporal))
-  const client = new Client({ connection, namespace: config.temporal.namespace })
+  const interceptors = await tracingClientInterceptors()
+  const client = new Client({ connection, namespace: config.temporal.namespace, interceptors })
   const app = createApp({ db, temporal: client, config })
   const server = serve({ fetch: app.fetch, port: config.api.port, hostname: config.api.host }, (info) =>
-    console.log(`Herald API listening on ${info.address}:${info.port}`),
+    logger.info({ address: info.address, port: info.port }, 'Herald API listening'),
   )
   const shutdown = () => {
-    console.log('draining requests…')
+    logger.info('draining requests…')
     server.close(() => {
       void app
         .drain()
-        .then(() => Promise.all([connection.close(), db.close()]))
+        .then(() => Promise.all([connection.close(), db.close(), stopTracing()]))
         .then(() => process.exit(0))
     })
   }
@@ -29,6 +33,6 @@ async function run() {
 }
 
 run().catch((err) => {
-  console.error(err)
+  logger.fatal({ err }, 'the API stopped')
   process.exit(1)
 })

@@ -1,19 +1,21 @@
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker'
+import { NativeConnection } from '@temporalio/worker'
 import { loadConfig } from '../config/env'
 import { temporalConnectionOptions } from '../config/temporal'
 import { openDatabase, waitForMigrations } from '../persistence/database'
 import { createHeraldWorker } from './worker'
 import { createActivityDeps } from './deps'
+import { startWorkerObservability } from '../observability/worker'
+import { logger } from '../observability/logger'
 
 /**
  * A production worker: scale out with more processes on the same task queue. On SIGINT/SIGTERM the
  * SDK stops polling and gives running batches `shutdownGraceTime` to finish their messages in flight.
  */
 async function run() {
-  Runtime.install({ logger: new DefaultLogger((process.env.HERALD_LOG_LEVEL as LogLevel) ?? 'INFO') })
+  const observability = await startWorkerObservability(process.env.HERALD_METRICS_HOST || '0.0.0.0')
   const config = loadConfig()
   const db = await openDatabase(config.databaseUrl, { migrate: false })
-  await waitForMigrations(db, console.log)
+  await waitForMigrations(db, (line) => logger.info(line))
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal))
   const deps = createActivityDeps(db, config)
   const bundle = process.env.HERALD_WORKFLOW_BUNDLE
@@ -28,9 +30,10 @@ async function run() {
   deps.mailer.close()
   await connection.close()
   await db.close()
+  await observability.stop()
 }
 
 run().catch((err) => {
-  console.error(err)
+  logger.fatal({ err }, 'the worker stopped')
   process.exit(1)
 })

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker'
 import { createActivities, type ActivityDeps } from '../activities'
+import { tracingWorkerOptions } from '../observability/tracing'
 
 export interface HeraldWorkerOptions {
   connection: NativeConnection
@@ -12,9 +13,12 @@ export interface HeraldWorkerOptions {
 }
 
 export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<Worker> {
-  const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundle
-    ? { workflowBundle: options.workflowBundle }
-    : { workflowsPath: require.resolve('../workflows') }
+  // Traced workflows need the tracing interceptors bundled in: a traced worker bundles its own.
+  const tracing = await tracingWorkerOptions()
+  const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =
+    options.workflowBundle && !tracing
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -32,5 +36,6 @@ export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<
     maxCachedWorkflows: 1000,
     // Let a batch finish its messages in flight on SIGTERM before the worker goes.
     shutdownGraceTime: '30s',
+    ...tracing,
   })
 }

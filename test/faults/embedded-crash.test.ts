@@ -29,7 +29,8 @@ describe('npm start after a crash', () => {
   let tokens: Record<string, string>
 
   beforeAll(async () => {
-    const [apiPort, temporalPort, uiPort, smtpPort] = await distinctFreePorts(4)
+    const [apiPort, temporalPort, uiPort, smtpPort, metricsPort, temporalMetricsPort] =
+      await distinctFreePorts(6)
     env = {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -40,6 +41,8 @@ describe('npm start after a crash', () => {
       HERALD_TEMPORAL_PORT: String(temporalPort),
       HERALD_TEMPORAL_UI_PORT: String(uiPort),
       HERALD_SMTP_PORT: String(smtpPort),
+      HERALD_METRICS_PORT: String(metricsPort),
+      HERALD_TEMPORAL_METRICS_PORT: String(temporalMetricsPort),
       HERALD_WORKFLOW_BUNDLE: process.env.HERALD_TEST_WORKFLOW_BUNDLE!,
       HERALD_LOG_LEVEL: 'ERROR',
       SMTP_POOL_SIZE: String(poolSize),
@@ -199,6 +202,8 @@ describe('npm start after a crash', () => {
     ['HERALD_TEMPORAL_UI_PORT', 'the Temporal UI'],
     ['HERALD_SMTP_PORT', 'the SMTP sink'],
     ['HERALD_PORT', 'the API'],
+    ['HERALD_METRICS_PORT', "the worker's metrics"],
+    ['HERALD_TEMPORAL_METRICS_PORT', "the Temporal SDK's metrics"],
   ])(
     'a port taken (%s) stops the start with a message naming the port and the process holding it',
     async (setting, what) => {

@@ -28,6 +28,8 @@ export function workerEnv(h: Harness, extra: Record<string, string> = {}): Recor
     HERALD_WORKFLOW_ID_PREFIX: h.config.temporal.workflowIdPrefix,
     HERALD_PUBLIC_URL: h.config.api.publicUrl,
     HERALD_LOG_LEVEL: 'ERROR',
+    // Tests run many workers on one machine: metrics only where a test asks for them, on its own ports.
+    HERALD_METRICS_PORT: '0',
     ...extra,
   }
 }

@@ -121,6 +121,7 @@ describe('secrets never appear in logs', () => {
       HERALD_PUBLIC_URL: api,
       HERALD_RETRY_INTERVAL: '2s',
       HERALD_LOG_LEVEL: 'INFO',
+      HERALD_METRICS_PORT: '0',
     }
     run('api', 'server/main.ts')
     await waitFor('the API', async () => (await fetch(`${api}/health`)).ok)
@@ -223,6 +224,25 @@ describe('secrets never appear in logs', () => {
 
     expectNoSecretIn(outputs)
     expect(outputs.map((o) => o.text()).join('')).toMatch(/Herald API listening/)
+    // The lines checked are pino's JSON: requests with their id, batches with their delivery and workflow.
+    const lines = outputs.flatMap((o) =>
+      o
+        .text()
+        .split('\n')
+        .filter((l) => l.startsWith('{')),
+    )
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(records.find((r) => r.msg === 'request' && r.route === '/api/deliveries/:id/confirm')).toEqual(
+      expect.objectContaining({ requestId: expect.any(String), status: '200', method: 'POST' }),
+    )
+    expect(records.find((r) => r.msg === 'batch sent')).toEqual(
+      expect.objectContaining({
+        deliveryId: sent,
+        workflowId: expect.any(String),
+        runId: expect.any(String),
+        activity: 'sendBatch',
+      }),
+    )
   })
 
   test('a process that cannot start says why without printing the password of the URL it was given', async () => {

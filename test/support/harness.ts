@@ -17,6 +17,7 @@ import { createUser, issueToken } from '../../persistence/users'
 import { deliveryWorkflowId } from '../../workflows/messages'
 import { createPostgresDatabase } from './postgres'
 import { seededSecret } from './seed'
+import { createLogger, useLogger } from '../../observability/logger'
 
 /**
  * Everything real, on loopback: the run's Temporal dev server, a fresh database (SQLite or PostgreSQL,
@@ -76,6 +77,8 @@ export async function createTestDatabaseUrl(
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger((process.env.HERALD_TEST_LOG_LEVEL as 'WARN') ?? 'ERROR') })
+    // The API answers in this process: its request lines would bury the test output.
+    useLogger(createLogger({ level: process.env.HERALD_TEST_LOG_LEVEL ?? 'silent' }))
     runtimeInstalled = true
   }
   const address = options.temporalAddress ?? process.env.HERALD_TEST_TEMPORAL_ADDRESS

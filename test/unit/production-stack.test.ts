@@ -178,6 +178,8 @@ describe('the production stack (docker-compose.yml and Dockerfile)', () => {
         'temporal-setup',
         'temporal-ui',
         'worker',
+        'prometheus',
+        'grafana',
       ].sort(),
     )
   })
