@@ -4,7 +4,7 @@ import type { Database } from '../persistence/database'
 import { loadBatch, SendingLogWriter, type Recipient, type SendResult } from '../persistence/sending-logs'
 import { classifySmtpError, type DeliveryGuarantee, type SmtpErrorLike } from '../domain/sending'
 import type { SendMailOptions } from 'nodemailer'
-import { compileContent, composeMessage, type MessageContent } from '../mail/compose'
+import { compileContent, composeMessage, fromHeader, type MessageContent } from '../mail/compose'
 import type { Mailer } from '../mail/transport'
 import type { SendRateLimiter } from '../mail/rate-limiter'
 import { loadSendContent, setSendError } from '../persistence/deliveries'
@@ -54,11 +54,7 @@ async function loadContent(deps: SendDeps, deliveryId: number): Promise<BatchCon
   const row = await loadSendContent(deps.db, deliveryId)
   if (!row)
     throw ApplicationFailure.nonRetryable(`delivery ${deliveryId} no longer exists`, 'DeliveryNotFound')
-  const from = row.fromEmail
-    ? row.fromName
-      ? `"${String(row.fromName).replace(/["\\\r\n]/g, '')}" <${row.fromEmail}>`
-      : row.fromEmail
-    : deps.defaultFrom
+  const from = fromHeader(row.fromName, row.fromEmail, deps.defaultFrom)
   return {
     deliveryId,
     subject: row.subject,
@@ -299,18 +295,31 @@ function resultOf(outcome: Outcome, input: SendBatchInput, now: Date): SendResul
     case 'accepted':
       return { kind: 'sent', smtpCode: 250 }
     case 'hard':
-      return { kind: 'failed', failureType: 'hard', reason: outcome.reason, smtpCode: outcome.code }
+      return {
+        kind: 'failed',
+        failureType: 'hard',
+        category: outcome.category,
+        reason: outcome.reason,
+        smtpCode: outcome.code,
+      }
     case 'soft': {
       const nextRetryAt = new Date(now.getTime() + input.retryIntervalMs)
       if (nextRetryAt.getTime() > input.validUntil) {
         return {
           kind: 'failed',
           failureType: 'soft',
+          category: outcome.category,
           reason: `validity period expired: ${outcome.reason}`,
           smtpCode: outcome.code,
         }
       }
-      return { kind: 'retry', reason: outcome.reason, smtpCode: outcome.code, nextRetryAt }
+      return {
+        kind: 'retry',
+        category: outcome.category,
+        reason: outcome.reason,
+        smtpCode: outcome.code,
+        nextRetryAt,
+      }
     }
     case 'unreachable':
       return { kind: 'released' }

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { addressStatuses, isValidEmail } from '../domain/address'
 import { trackingKinds } from '../domain/tracking-token'
+import { failureCategories, type FailureCategory } from '../domain/failure-categories'
 import { numberPathParam, numberQueryParam, PageQuery } from './schemas'
 
 /** Schemas of the monitoring, tracking and bounce routes. */
@@ -24,6 +25,13 @@ export const Kpis = z
 export const StatsFigures = z
   .object({ kpis: Kpis, computedAt: z.string().nullable(), refreshedAt: z.string().nullable() })
   .openapi('StatsFigures')
+
+/** Sending logs per failure category, every category listed (0 when none). */
+export const FailureCategoryCounts = z
+  .object(
+    Object.fromEntries(failureCategories.map((c) => [c, z.number()])) as Record<FailureCategory, z.ZodNumber>,
+  )
+  .openapi('FailureCategoryCounts')
 
 export const TrackingLogQuery = PageQuery.extend({
   type: z.enum(trackingKinds).optional(),
@@ -114,7 +122,10 @@ export const EmailParam = z.object({
 
 export const BounceEvent = z
   .strictObject({
-    type: z.enum(['hard', 'soft', 'complaint']),
+    /** `ignored`: an auto-reply or out-of-office — recorded on the message, not a bounce. */
+    type: z.enum(['hard', 'soft', 'ignored', 'complaint']),
+    /** The failure category; by default read from the reason (its enhanced status code, its words). */
+    category: z.enum(failureCategories).optional(),
     /** The Message-ID of the bounced message (`<herald.d42.p7@…>`), or… */
     messageId: z.string().max(998).optional(),
     /** …the address that bounced or complained. */

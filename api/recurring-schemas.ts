@@ -89,6 +89,8 @@ export const RecurringDelivery = z
         paused: z.boolean(),
         note: z.string().nullable(),
         nextRuns: z.array(z.string()),
+        /** The same, in words in the recurrence's zone, naming it: "2026-12-01 09:00:00 Europe/Paris". */
+        nextRunsText: z.array(z.string()),
         runsStarted: z.number(),
         temporalUrl: z.string(),
       })

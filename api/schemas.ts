@@ -13,6 +13,7 @@ import {
 } from '../domain/delivery-input'
 import { exclusionReasons } from '../domain/exclusions'
 import { failureTypes, sendingStatuses } from '../domain/sending'
+import { failureCategories } from '../domain/failure-categories'
 import { roles } from '../domain/roles'
 import { maxId, wholeNumber, type WholeNumberRange } from '../domain/whole-number'
 
@@ -111,6 +112,8 @@ export const DeliveryCreate = z
     /** ISO 8601; without an offset it is read in `timeZone` */
     contactDate: z.string().max(64).nullable().optional(),
     requireApproval: z.boolean().optional(),
+    /** Approval waits for a proof of the current content (default: HERALD_REQUIRE_PROOF). */
+    requireProof: z.boolean().optional(),
   })
   .openapi('DeliveryCreate')
 
@@ -156,6 +159,8 @@ export const Delivery = z
     text: z.string().nullable(),
     audience: z.unknown(),
     contactDate: z.string().nullable(),
+    /** The contact date in words, in the delivery's zone, naming it: "2026-12-01 09:00 Europe/Paris". */
+    contactDateText: z.string().nullable(),
     timeZone: z.string().nullable(),
     messagesToDeliver: z.number(),
     progress: Progress,
@@ -170,6 +175,8 @@ export const SendingLogQuery = PageQuery.extend({
   failureType: z.enum(failureTypes).optional(),
   /** Part of the failure reason (the SMTP reply), case-insensitive. */
   failureReason: z.string().max(200).optional(),
+  /** The failure category (domain/failure-categories.ts). */
+  category: z.enum(failureCategories).optional(),
   inDoubt: z.enum(['true', 'false']).optional(),
 })
 

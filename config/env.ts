@@ -48,6 +48,8 @@ export interface HeraldConfig {
    * create one that does not (`requireApproval: false`).
    */
   approval: ApprovalPolicy
+  /** Approval waits for a proof of the delivery's current content (a delivery may ask it for itself). */
+  requireProof: boolean
   /** For deliveries that do not choose: resend in-doubt messages, or leave them unsent. */
   defaultGuarantee: DeliveryGuarantee
   delivery: DeliverySettings
@@ -277,6 +279,7 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
     rateLimitPerSecond: integer(env, 'HERALD_RATE_LIMIT', 0),
     approverMustDiffer: flag(env, 'HERALD_APPROVER_MUST_DIFFER', false),
     approval: approvalPolicy(env, 'HERALD_APPROVAL'),
+    requireProof: flag(env, 'HERALD_REQUIRE_PROOF', false),
     defaultGuarantee: guarantee,
     delivery: {
       batchSize: integer(env, 'HERALD_BATCH_SIZE', defaultDeliverySettings.batchSize, 1),

@@ -2,6 +2,7 @@ import { HTTPException } from 'hono/http-exception'
 import { parseWholeNumber, type WholeNumberRange } from '../domain/whole-number'
 import { exclusionReasons, type ExclusionReason } from '../domain/exclusions'
 import { sendingStatuses, type SendingStatus } from '../domain/sending'
+import { failureCategories, type FailureCategory } from '../domain/failure-categories'
 import { bodyOf, type ApiCall } from './api-client'
 import type { LogsView } from './views/logs'
 import type { TrackingPoint } from './views/chart'
@@ -57,13 +58,14 @@ export async function loadLogs(
     return { tab: 'tracking', items: reply.items, total: reply.total, ...paging }
   }
   const status = oneOf<SendingStatus>(params.status, sendingStatuses) ?? ''
+  const category = oneOf<FailureCategory>(params.category, failureCategories) ?? ''
   const reply = bodyOf(
     await call<{ items: Record<string, unknown>[]; total: number }>(
       'GET',
-      `/api/deliveries/${id}/sending-logs${query({ ...paging, status })}`,
+      `/api/deliveries/${id}/sending-logs${query({ ...paging, status, category })}`,
     ),
   )
-  return { tab: 'sending', items: reply.items, total: reply.total, ...paging, status }
+  return { tab: 'sending', items: reply.items, total: reply.total, ...paging, status, category }
 }
 
 /** The opens and clicks series, or null (chart hidden) when the API does not answer one. */

@@ -1,9 +1,11 @@
+import { categorise, failureTypeOf, type FailureCategory } from './failure-categories'
+
 /**
  * Sending logs: one row per (delivery, profile), the source of truth for what was sent to whom.
  *
  * pending ──claim──▶ sending ──SMTP 250──▶ sent
- *                       │ ├──SMTP 5xx──▶ failed (hard)
- *                       │ ├──SMTP 4xx──▶ retry ──(later)──▶ sending … ; failed (soft) at the end of validity
+ *                       │ ├──hard failure (by category)──▶ failed (hard)
+ *                       │ ├──soft failure (by category)──▶ retry ──(later)──▶ sending … ; failed (soft) at the end of validity
  *                       │ └──refused before MAIL FROM──▶ pending (certainly not sent)
  *                       └── worker or database lost ──▶ still `sending` when the batch is retried: in doubt,
  *                           resent with the same Message-ID (at-least-once) or left as `in_doubt` (at-most-once)
@@ -22,8 +24,8 @@ export type DeliveryGuarantee = (typeof deliveryGuarantees)[number]
 /** What an SMTP attempt tells us about one message. */
 export type SmtpOutcome =
   | { kind: 'accepted'; response: string }
-  | { kind: 'hard'; code: number; reason: string }
-  | { kind: 'soft'; code: number | null; reason: string }
+  | { kind: 'hard'; code: number; reason: string; category: FailureCategory }
+  | { kind: 'soft'; code: number | null; reason: string; category: FailureCategory }
   /** The server could not be reached: the message certainly did not leave. */
   | { kind: 'unreachable'; reason: string }
   /** The connection broke while the message was on its way: it may or may not have been delivered. */
@@ -53,7 +55,11 @@ export function classifySmtpError(err: SmtpErrorLike): SmtpOutcome {
   if ((err.code && beforeTransactionCodes.includes(err.code)) || refusedAtConnect || code === 421) {
     return { kind: 'unreachable', reason }
   }
-  if (code && code >= 500) return { kind: 'hard', code, reason }
-  if (code && code >= 400) return { kind: 'soft', code, reason }
+  if (code && code >= 400) {
+    // Auto-replies arrive as reports, never as an SMTP reply: a reply worded like one is just "other".
+    const found = categorise(code, reason)
+    const category = found === 'ignored' ? 'other' : found
+    return { kind: failureTypeOf(category, code) === 'hard' ? 'hard' : 'soft', code, reason, category }
+  }
   return { kind: 'unknown', reason }
 }

@@ -22,6 +22,12 @@ export interface MessageContent {
   tracking?: { urls: TrackingUrls; trackedHtml: TrackedHtml | null }
 }
 
+/** The From header of a delivery: its own sender, or the installation's. */
+export function fromHeader(name: string | null, email: string | null, fallback: string): string {
+  if (!email) return fallback
+  return name ? `"${name.replace(/["\\\r\n]/g, '')}" <${email}>` : email
+}
+
 /**
  * A delivery's templates parsed once (the HTML with its links taken out when tracked): a batch compiles
  * its content once and each message only renders it.

@@ -7,6 +7,7 @@ import { Migrator } from '@mikro-orm/migrations'
 import { entities } from './entities'
 import { trackingEntities } from './tracking-entities'
 import { webhookEntities } from './webhook-entities'
+import { Proof } from './proof-entities'
 import { migrations } from './migrations'
 
 export type Dialect = 'sqlite' | 'postgresql'
@@ -42,7 +43,7 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
 
 function ormOptions(location: DatabaseLocation, debug: boolean): Options<AbstractSqlDriver> {
   const common = {
-    entities: [...entities, ...trackingEntities, ...webhookEntities],
+    entities: [...entities, ...trackingEntities, ...webhookEntities, Proof],
     debug,
     allowGlobalContext: false,
     forceUtcTimezone: true,

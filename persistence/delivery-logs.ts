@@ -1,6 +1,7 @@
 import type { Database } from './database'
 import { exclusionReasons, type ExclusionReason } from '../domain/exclusions'
 import type { FailureType, SendingStatus } from '../domain/sending'
+import type { FailureCategory } from '../domain/failure-categories'
 import type { TrackingKind } from '../domain/tracking-token'
 import { likeContaining, pageOf, type PageRequest } from './sql'
 import { presentTrackingLog, trackingLogColumns, trackingLogQuery } from './tracking'
@@ -14,6 +15,7 @@ export interface SendingLogRow {
   batchNo: number
   status: SendingStatus
   failureType: FailureType | null
+  failureCategory: FailureCategory | null
   failureReason: string | null
   smtpCode: number | null
   attempts: number
@@ -32,6 +34,7 @@ export function sendingLogRow(r: Record<string, unknown>): SendingLogRow {
     batchNo: Number(r.batch_no),
     status: r.status as SendingStatus,
     failureType: (r.failure_type as FailureType | null) ?? null,
+    failureCategory: (r.failure_category as FailureCategory | null) ?? null,
     failureReason: (r.failure_reason as string | null) ?? null,
     smtpCode: (r.smtp_code as number | null) ?? null,
     attempts: Number(r.attempts),
@@ -46,6 +49,7 @@ export interface SendingLogFilter {
   failureType?: FailureType
   /** Part of the failure reason (the SMTP reply), case-insensitive. */
   failureReason?: string
+  category?: FailureCategory
   inDoubt?: 'true' | 'false'
 }
 
@@ -58,6 +62,7 @@ export async function sendingLogPage(
   const query = db.knex('sending_log').where('delivery_id', deliveryId)
   if (filter.status) query.andWhere('status', filter.status)
   if (filter.failureType) query.andWhere('failure_type', filter.failureType)
+  if (filter.category) query.andWhere('failure_category', filter.category)
   if (filter.failureReason) {
     query.andWhereRaw(`lower(failure_reason) like lower(?) escape '\\'`, [
       likeContaining(filter.failureReason),
@@ -133,21 +138,4 @@ export async function sentMessageAddress(
     .whereNot('status', 'pending')
     .first()
   return log ? String(log.email) : null
-}
-
-/** ACS: a hard bounce reported after the relay accepted the message turns its log from sent to failed. */
-export async function failSentMessage(
-  db: Database,
-  message: { deliveryId: number; profileId: number },
-  reason: string,
-): Promise<void> {
-  await db
-    .knex('sending_log')
-    .where({ delivery_id: message.deliveryId, profile_id: message.profileId, status: 'sent' })
-    .update({
-      status: 'failed',
-      failure_type: 'hard',
-      failure_reason: `asynchronous bounce: ${reason}`.slice(0, 500),
-      updated_at: db.date(new Date()),
-    })
 }

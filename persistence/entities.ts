@@ -4,6 +4,7 @@ import type { Role } from '../domain/roles'
 import type { AddressStatus } from '../domain/address'
 import type { ExclusionReason } from '../domain/exclusions'
 import type { DeliveryGuarantee, FailureType, SendingStatus } from '../domain/sending'
+import type { FailureCategory } from '../domain/failure-categories'
 import type { Audience } from '../domain/audience'
 import type { PreparationReport } from '../domain/preparation'
 import type { AggregationPeriod } from '../domain/recurrence'
@@ -111,6 +112,8 @@ export const Delivery = defineEntity({
     tracking: p.boolean().default(false),
     guarantee: p.string().length(16).$type<DeliveryGuarantee>().default('at_least_once'),
     requireApproval: p.boolean().default(true),
+    /** Approval waits for a proof of the current version; null: as HERALD_REQUIRE_PROOF says. */
+    requireProof: p.boolean().nullable(),
     targetLimit: p.integer().nullable(),
     status: p.string().length(32).$type<DeliveryStatus>().default('draft').index(),
     /** Bumped by every edit; a preparation is valid for one version. */
@@ -153,6 +156,7 @@ export const SendingLog = defineEntity({
     batchNo: p.integer(),
     status: p.string().length(16).$type<SendingStatus>(),
     failureType: p.string().length(16).$type<FailureType>().nullable(),
+    failureCategory: p.string().length(32).$type<FailureCategory>().nullable(),
     failureReason: p.string().length(500).nullable(),
     smtpCode: p.integer().nullable(),
     attempts: p.integer().default(0),

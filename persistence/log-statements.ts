@@ -26,14 +26,14 @@ export interface SettleStatement {
 }
 
 const sqliteSent = `update sending_log set status = 'sent', claim = null, sent_at = ?, attempts = attempts + 1,
-  failure_type = null, failure_reason = null, updated_at = ? where id = ? and claim = ?`
+  failure_type = null, failure_reason = null, failure_category = null, updated_at = ? where id = ? and claim = ?`
 const sqliteClaim = `update sending_log set status = 'sending', claim = ?, updated_at = ?
   where id = ? and status in ('pending', 'retry')`
 
 // The rows recorded as sent and those claimed, told apart (the sent ones are counted in the metrics).
 const postgresSettle = `with sent as (
     update sending_log set status = 'sent', claim = null, sent_at = $1, attempts = attempts + 1,
-      failure_type = null, failure_reason = null, updated_at = $1
+      failure_type = null, failure_reason = null, failure_category = null, updated_at = $1
     where id = any($2::int[]) and claim = $3 returning id
   ), claimed as (
     update sending_log set status = 'sending', claim = $3, updated_at = $1

@@ -2,6 +2,7 @@ import type { Knex } from '@mikro-orm/knex'
 import type { Database } from './database'
 import { settleStatement, type SettleStatement } from './log-statements'
 import type { FailureType, SendingStatus } from '../domain/sending'
+import type { FailureCategory } from '../domain/failure-categories'
 import { countMessages } from '../observability/metrics'
 
 /** A sending log joined with what personalisation needs from its profile. */
@@ -76,8 +77,14 @@ export async function loadBatch(
 /** What happened to one claimed message, to be written to its sending log. */
 export type SendResult =
   | { kind: 'sent'; smtpCode: number | null }
-  | { kind: 'failed'; failureType: FailureType; reason: string; smtpCode: number | null }
-  | { kind: 'retry'; reason: string; smtpCode: number | null; nextRetryAt: Date }
+  | {
+      kind: 'failed'
+      failureType: FailureType
+      category: FailureCategory
+      reason: string
+      smtpCode: number | null
+    }
+  | { kind: 'retry'; category: FailureCategory; reason: string; smtpCode: number | null; nextRetryAt: Date }
   /** certainly not sent (the server was unreachable): back to pending */
   | { kind: 'released' }
   /** at-most-once: an in-doubt message is left unsent and final */
@@ -162,6 +169,7 @@ export class SendingLogWriter {
           ...finished,
           status: 'failed',
           failure_type: r.failureType,
+          failure_category: r.category,
           failure_reason: r.reason,
           smtp_code: r.smtpCode,
         })
@@ -171,6 +179,7 @@ export class SendingLogWriter {
           ...finished,
           status: 'retry',
           failure_type: 'soft',
+          failure_category: r.category,
           failure_reason: r.reason,
           smtp_code: r.smtpCode,
           next_retry_at: this.db.date(r.nextRetryAt),
@@ -185,6 +194,7 @@ export class SendingLogWriter {
           status: 'in_doubt',
           in_doubt: true,
           failure_type: 'ignored',
+          failure_category: 'not_connected',
           failure_reason: r.reason,
         })
     }

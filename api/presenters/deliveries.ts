@@ -1,4 +1,5 @@
 import { logicalStatus, statusLabels, type DeliveryStatus } from '../../domain/delivery-states'
+import { inZone } from '../../domain/zoned-time'
 import type { IDelivery } from '../../persistence/entities'
 import { latestRunWorkflowId } from '../../persistence/recurring-queries'
 import { countSendingLogs } from '../../persistence/sending-logs'
@@ -51,10 +52,15 @@ export async function presentDelivery(ctx: ApiContext, delivery: IDelivery) {
     logicalStatus: logicalStatus[status],
     ...messageContent(delivery),
     contactDate: iso(delivery.contactDate),
+    /** In words, in the delivery's own zone, naming it: "2026-12-01 09:00 Europe/Paris". */
+    contactDateText: delivery.contactDate
+      ? inZone(String(iso(delivery.contactDate)), delivery.timeZone ?? 'UTC')
+      : null,
     timeZone: delivery.timeZone ?? null,
     tracking: delivery.tracking,
     guarantee: delivery.guarantee,
     requireApproval: delivery.requireApproval,
+    requireProof: delivery.requireProof ?? ctx.config.requireProof,
     targetLimit: delivery.targetLimit ?? null,
     version: delivery.version,
     preparedVersion: delivery.preparedVersion ?? null,

@@ -23,6 +23,7 @@ const sendingLogColumns = [
   'email',
   'status',
   'failureType',
+  'failureCategory',
   'failureReason',
   'smtpCode',
   'attempts',

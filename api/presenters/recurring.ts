@@ -1,4 +1,5 @@
 import { statusLabels, type DeliveryStatus } from '../../domain/delivery-states'
+import { inZone } from '../../domain/zoned-time'
 import { addCounts, computeKpis } from '../../domain/kpis'
 import { runStatusLabels, type RunStatus } from '../../domain/recurring-runs'
 import type { IDelivery, IRecurringDelivery, IRecurringRun } from '../../persistence/entities'
@@ -63,7 +64,11 @@ export async function presentRecurring(
     aggregation: recurring.aggregation,
     confirmBeforeEachSend: recurring.confirmBeforeEachSend,
     totals: await totals(ctx, recurring),
-    schedule,
+    // The next runs in words, in the recurrence's own zone, named ("2026-12-01 09:00:00 Europe/Paris").
+    schedule: schedule && {
+      ...schedule,
+      nextRunsText: schedule.nextRuns.map((at) => inZone(at, recurring.timeZone, { seconds: true })),
+    },
     scheduleUnanswered: unanswered,
     scheduleId: names.scheduleId(recurring.id),
     temporalUrl: names.scheduleUrl(recurring.id),

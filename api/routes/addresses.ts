@@ -1,6 +1,8 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi'
 import { normaliseEmail } from '../../domain/address'
 import { parseMessageId } from '../../domain/message-id'
+import { categorise, type FailureCategory } from '../../domain/failure-categories'
+import { recordReportedFailure } from '../../persistence/failure-categories'
 import type { AddressEvent } from '../../domain/quarantine'
 import {
   applyAddressEvents,
@@ -10,7 +12,7 @@ import {
   releaseAddress,
 } from '../../persistence/address-status'
 import type { Database } from '../../persistence/database'
-import { failSentMessage, sentMessageAddress } from '../../persistence/delivery-logs'
+import { sentMessageAddress } from '../../persistence/delivery-logs'
 import type { AppEnv } from '../auth'
 import { badRequest, notFound } from '../errors'
 import * as m from '../monitoring-schemas'
@@ -63,8 +65,10 @@ export function addressRoutes(ctx: ApiContext) {
       summary: 'Asynchronous bounces and spam complaints, by Message-ID or by address',
       description:
         'A hard bounce quarantines the address and fails a message that was recorded as sent; a soft ' +
-        'bounce counts towards quarantine; a complaint denylists the address. Every event is checked ' +
-        'before any is applied.',
+        'bounce counts towards quarantine; a complaint denylists the address; an `ignored` event ' +
+        '(auto-reply, out of office) only notes its category on the message and is no bounce. Each ' +
+        'failure gets a category (given, or read from the reason). Every event is checked before any is ' +
+        'applied.',
       request: { body: jsonBody(m.BounceReport) },
       responses: {
         200: json(z.object({ addresses: z.array(m.Address) }), 'The addresses after the events'),
@@ -74,12 +78,12 @@ export function addressRoutes(ctx: ApiContext) {
     async (c) => {
       const { events } = c.req.valid('json')
       const resolved = await Promise.all(events.map((event, i) => resolveBounce(db, event, `events.${i}`)))
-      for (const bounce of resolved) {
-        if (bounce.event.kind === 'hard' && bounce.message)
-          await failSentMessage(db, bounce.message, bounce.event.reason)
+      for (const { message, report } of resolved) {
+        if (message && report) await recordReportedFailure(db, message, report)
       }
       const now = new Date()
-      const states = await applyAddressEvents(db, resolved, rules)
+      const counted = resolved.filter((b): b is ResolvedBounce & { event: AddressEvent } => b.event !== null)
+      const states = await applyAddressEvents(db, counted, rules)
       return c.json({ addresses: states.map((state) => presentAddress(state, now, rules, now)) }, 200)
     },
   )
@@ -89,8 +93,10 @@ export function addressRoutes(ctx: ApiContext) {
 
 interface ResolvedBounce {
   email: string
-  event: AddressEvent
+  /** What the event does to the address; null for an ignored one. */
+  event: AddressEvent | null
   message: { deliveryId: number; profileId: number } | null
+  report: Parameters<typeof recordReportedFailure>[2] | null
 }
 
 /** Which address (and which message) an event is about; 400 naming the field when it cannot be known. */
@@ -99,18 +105,31 @@ async function resolveBounce(db: Database, event: BounceEvent, field: string): P
     throw badRequest(field, 'give either messageId or email')
   const at = event.at ? new Date(event.at).getTime() : Date.now()
   const reason = event.reason ?? `${event.type} bounce reported`
-  const addressEvent: AddressEvent =
+  const addressEvent: AddressEvent | null =
     event.type === 'complaint'
       ? { kind: 'complaint', reason: event.reason, at }
-      : { kind: event.type, reason, at }
+      : event.type === 'ignored'
+        ? null
+        : { kind: event.type, reason, at }
+  const report =
+    event.type === 'complaint'
+      ? null
+      : { type: event.type, reason, category: event.category ?? categoriseReport(event.type, reason) }
   if (event.email) {
     const email = normaliseEmail(event.email)
     if (!email) throw badRequest(`${field}.email`, 'is empty')
-    return { email, event: addressEvent, message: null }
+    return { email, event: addressEvent, message: null, report }
   }
   const message = parseMessageId(event.messageId!)
   if (!message) throw badRequest(`${field}.messageId`, 'not a Message-ID that Herald sent')
   const email = await sentMessageAddress(db, message)
   if (!email) throw badRequest(`${field}.messageId`, 'no message with this Message-ID was sent')
-  return { email, event: addressEvent, message }
+  return { email, event: addressEvent, message, report }
+}
+
+/** An auto-reply is `ignored` whatever its words; a bounce's words never make it one. */
+function categoriseReport(type: 'hard' | 'soft' | 'ignored', reason: string): FailureCategory {
+  if (type === 'ignored') return 'ignored'
+  const category = categorise(null, reason)
+  return category === 'ignored' ? 'other' : category
 }

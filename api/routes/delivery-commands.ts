@@ -10,6 +10,7 @@ import { presentDelivery } from '../presenters/deliveries'
 import * as s from '../schemas'
 import type { DeliveryWorkflows } from '../temporal/deliveries'
 import { contactDateFrom } from '../validation'
+import { checkProofBeforeApproval } from './proofs'
 
 /** A user's command to a delivery's workflow: `POST /deliveries/{id}/<name>`, answered with the delivery. */
 interface DeliveryCommand {
@@ -21,6 +22,8 @@ interface DeliveryCommand {
   body: z.ZodTypeAny
   bodyRequired?: boolean
   send: (workflows: DeliveryWorkflows, delivery: IDelivery, by: string, body: never) => Promise<unknown>
+  /** What the API checks before the workflow hears of the command (a 4xx refuses it). */
+  check?: (ctx: ApiContext, delivery: IDelivery) => Promise<void>
 }
 
 /** The lifecycle's commands (SPEC.md "Delivery lifecycle"), in the order a delivery meets them. */
@@ -37,8 +40,10 @@ const deliveryCommands: DeliveryCommand[] = [
     name: 'approve',
     right: 'approveDeliveries',
     action: 'approve a delivery',
-    summary: 'Approve a prepared delivery',
+    summary:
+      'Approve a prepared delivery; refused (409) without a proof of its current content where proofs are required',
     body: s.NoInput,
+    check: checkProofBeforeApproval,
     send: (workflows, d, by) => workflows.command(d, messages.approve, { by }),
   },
   {
@@ -101,7 +106,7 @@ const deliveryCommands: DeliveryCommand[] = [
 
 /** Registers one command route; its handler loads the delivery, sends the command and replies. */
 function command(app: OpenAPIHono<AppEnv>, ctx: ApiContext, options: DeliveryCommand) {
-  const { name, right, action, summary, body, bodyRequired = false, send } = options
+  const { name, right, action, summary, body, bodyRequired = false, send, check } = options
   app.openapi(
     route(right, action, {
       method: 'post',
@@ -113,7 +118,9 @@ function command(app: OpenAPIHono<AppEnv>, ctx: ApiContext, options: DeliveryCom
     async (c) => {
       const { id } = c.req.valid('param')
       const input = (c.req.valid('json' as never) ?? {}) as never
-      await send(ctx.temporal.deliveries, await loadDelivery(ctx.db, id), c.get('user').name, input)
+      const delivery = await loadDelivery(ctx.db, id)
+      await check?.(ctx, delivery)
+      await send(ctx.temporal.deliveries, delivery, c.get('user').name, input)
       return c.json(await presentDelivery(ctx, await loadDelivery(ctx.db, id)), 200)
     },
   )

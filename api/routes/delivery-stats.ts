@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { countSendingLogs } from '../../persistence/sending-logs'
+import { countFailureCategories } from '../../persistence/failure-categories'
 import { liveKpis } from '../../persistence/stats'
 import { trackingSeries } from '../../persistence/tracking'
 import type { AppEnv } from '../auth'
@@ -14,7 +15,10 @@ const kpis = readRoute('read deliveries', {
   path: '/deliveries/{id}/kpis',
   summary: 'KPIs and progress: delivered and bounces live, opens and clicks as last refreshed',
   request: { params: s.IdParam },
-  reply: json(m.StatsFigures.extend({ progress: s.Progress }), 'KPIs and progress'),
+  reply: json(
+    m.StatsFigures.extend({ progress: s.Progress, failureCategories: m.FailureCategoryCounts }),
+    'KPIs, progress and the sending logs per failure category',
+  ),
   errors,
 })
 
@@ -43,7 +47,14 @@ export function deliveryStatsRoutes(ctx: ApiContext) {
     const delivery = await loadDelivery(db, c.req.valid('param').id)
     const counts = await countSendingLogs(db, delivery.id)
     const figures = await liveKpis(db, delivery, counts)
-    return c.json({ ...figures, progress: progressOf(delivery.messagesToDeliver, counts) }, 200)
+    return c.json(
+      {
+        ...figures,
+        progress: progressOf(delivery.messagesToDeliver, counts),
+        failureCategories: await countFailureCategories(db, delivery.id),
+      },
+      200,
+    )
   })
 
   app.openapi(computeStats, async (c) => {

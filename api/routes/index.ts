@@ -9,6 +9,7 @@ import { deliveryStatsRoutes } from './delivery-stats'
 import { deliveryRoutes } from './deliveries'
 import { profileHistoryRoutes } from './profile-history'
 import { profileRoutes } from './profiles'
+import { proofRoutes } from './proofs'
 import { recurringCommandRoutes } from './recurring-commands'
 import { recurringRunRoutes } from './recurring-runs'
 import { recurringRoutes } from './recurring'
@@ -23,6 +24,7 @@ export function apiRoutes(ctx: ApiContext) {
     profileRoutes,
     deliveryRoutes,
     deliveryCommandRoutes,
+    proofRoutes,
     deliveryLogRoutes,
     recurringRoutes,
     recurringRunRoutes,

@@ -12,14 +12,40 @@ function wireDialogs() {
   }
 }
 
-/** Dates arrive in UTC; show them in the reader's time zone. */
+/**
+ * Every date names its zone. One the server wrote in UTC is shown in the reader's zone, named; one that
+ * belongs to a zone (a recurrence's next runs, a delivery's contact date: data-zone) stays in it, with
+ * the reader's time beside it where the two read differently.
+ */
 function localTimes(root) {
-  const format = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' })
-  const toTheSecond = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' })
+  const readerZone = Intl.DateTimeFormat().resolvedOptions().timeZone
+  const formats = new Map()
+  const format = (date, seconds, timeZone) => {
+    const key = `${seconds}/${timeZone}`
+    if (!formats.has(key)) {
+      const parts = { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }
+      formats.set(
+        key,
+        new Intl.DateTimeFormat(undefined, { ...parts, ...(seconds ? { second: '2-digit' } : {}), timeZone }),
+      )
+    }
+    return formats.get(key).format(date)
+  }
   for (const time of root.querySelectorAll('time[datetime]')) {
     const date = new Date(time.getAttribute('datetime'))
-    const chosen = time.hasAttribute('data-seconds') ? toTheSecond : format
-    if (!Number.isNaN(date.getTime())) time.textContent = chosen.format(date)
+    if (Number.isNaN(date.getTime()) || time.dataset.localised) continue
+    time.dataset.localised = ''
+    const seconds = time.hasAttribute('data-seconds')
+    const zone = time.dataset.zone
+    const reader = `${format(date, seconds, readerZone)} ${readerZone}`
+    if (!zone) {
+      time.textContent = reader
+    } else if (zone !== readerZone && format(date, seconds, zone) !== format(date, seconds, readerZone)) {
+      const beside = document.createElement('span')
+      beside.className = 'muted reader-time'
+      beside.textContent = ` (your time: ${reader})`
+      time.after(beside)
+    }
   }
 }
 

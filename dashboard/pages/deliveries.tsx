@@ -11,6 +11,7 @@ import {
   type DeliveryJson,
 } from '../deployment'
 import { loadLogs, loadSeries, oneOf, queryNumber, urlNumber } from '../reads'
+import { loadProofs, proofBody } from '../proofs'
 import { query } from '../views/layout'
 import { DeliveryListPage } from '../views/deliveries'
 import { DeliveryPage } from '../views/delivery'
@@ -60,6 +61,19 @@ export function deliveryPages(app: DashboardApp, dash: Dashboard): void {
     })
   })
 
+  // Before `/deliveries/:id/:action`, which would take "proofs" for an action it does not know.
+  app.post('/deliveries/:id/proofs', async (c) => {
+    const id = deliveryId(c)
+    const reply = await dash.callAs(c)<{ proofNo: number; messages: unknown[] }>(
+      'POST',
+      `/api/deliveries/${id}/proofs`,
+      proofBody(await readForm(c)),
+    )
+    const done = reply.ok ? `Proof ${reply.body.proofNo} sent (${reply.body.messages.length} messages).` : ''
+    dash.flashReply(c, reply, done)
+    return c.redirect(`/deliveries/${id}`, 303)
+  })
+
   app.post('/deliveries/:id/:action', async (c) => {
     const id = deliveryId(c)
     const action = oneOf(c.req.param('action'), deliveryActions)
@@ -80,9 +94,10 @@ async function deliveryPage(c: DashboardContext, dash: Dashboard) {
   const actions = availableActions(delivery, c.get('user').roles, (action) =>
     api.rightFor('post', `/api/deliveries/{id}/${action}`),
   )
-  const [logs, series] = await Promise.all([
+  const [logs, series, proofs] = await Promise.all([
     loadLogs(call, id, c.req.query(), api.has('trackingLogs')),
     api.has('trackingSeries') && delivery.sendingStartedAt ? loadSeries(call, id) : null,
+    loadProofs(call, delivery, c.get('user').roles, api.rightFor('post', '/api/deliveries/{id}/proofs')),
   ])
   return c.html(
     <DeliveryPage
@@ -94,6 +109,7 @@ async function deliveryPage(c: DashboardContext, dash: Dashboard) {
       logs={logs}
       hasTrackingLogs={api.has('trackingLogs')}
       series={series}
+      proofs={proofs}
       timeZones={timeZones}
     />,
   )

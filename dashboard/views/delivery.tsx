@@ -4,6 +4,7 @@ import { TrackingChart, type TrackingPoint } from './chart'
 import { Csrf, DateTime, KpiTiles, Layout, StatusBadge, type PageContext } from './layout'
 import { Logs, type LogsView } from './logs'
 import { AskFirst, ConfirmCount } from './dialogs'
+import { Proofs, type ProofsView } from './proofs'
 
 export interface DeliveryPageProps {
   page: PageContext
@@ -15,6 +16,8 @@ export interface DeliveryPageProps {
   hasTrackingLogs: boolean
   /** Opens and clicks over time, when the API offers the series. */
   series: TrackingPoint[] | null
+  /** Send proof and the proofs sent; null when this API has no proofs. */
+  proofs?: ProofsView | null
   timeZones: string[]
 }
 
@@ -42,6 +45,7 @@ export function DeliveryPage(props: DeliveryPageProps) {
       </div>
       <Summary delivery={d} />
       {d.recurringId ? <SentByRuns delivery={d} /> : <Actions {...props} />}
+      {props.proofs && <Proofs delivery={d} proofs={props.proofs} csrf={props.page.csrf ?? ''} />}
       <Deployment {...props} />
       <PreparationReport delivery={d} />
       {props.series && (
@@ -74,7 +78,7 @@ function Summary(props: { delivery: DeliveryJson }) {
         <dd>
           {d.contactDate ? (
             <>
-              <DateTime value={d.contactDate} /> {d.timeZone && <span class="muted">({d.timeZone})</span>}
+              <DateTime value={d.contactDate} zone={d.timeZone ?? 'UTC'} />
             </>
           ) : (
             'Send once confirmed'
@@ -223,7 +227,7 @@ function ConfirmSend(props: { delivery: DeliveryJson; csrf: string }) {
       {later ? (
         <>
           {' '}
-          from <DateTime value={d.contactDate} />
+          from <DateTime value={d.contactDate} zone={d.timeZone ?? 'UTC'} />
         </>
       ) : (
         ' now'

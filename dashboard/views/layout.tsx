@@ -1,4 +1,5 @@
 import type { Child } from 'hono/jsx'
+import { inZone } from '../../domain/zoned-time'
 import { raw } from 'hono/html'
 import type { AuthUser } from '../../domain/auth-user'
 import { roleLabels } from '../../domain/roles'
@@ -97,7 +98,6 @@ export function StatusBadge(props: { status: string; label: string; logical: Log
   )
 }
 
-/** A date in UTC, made local by the page's script (to the second when asked: runs seconds apart). */
 /** The KPI tiles of a Deployment block, each value labelled by its tile's name. */
 export function KpiTiles(props: { tiles: Tile[] }) {
   return (
@@ -116,12 +116,24 @@ export function KpiTiles(props: { tiles: Tile[] }) {
   )
 }
 
-export function DateTime(props: { value: string | null | undefined; seconds?: boolean }) {
+/**
+ * A date, naming its zone. Without `zone` it is shown in UTC and the page's script shows it in the
+ * reader's zone (named); with `zone` (a recurrence's, a delivery's own) it stays in that zone and the
+ * script puts the reader's time beside it where the two differ.
+ */
+export function DateTime(props: {
+  value: string | null | undefined
+  seconds?: boolean
+  zone?: string | null
+}) {
   if (!props.value) return <span class="muted">—</span>
-  const shown = props.seconds ? props.value.slice(0, 19) : props.value.slice(0, 16)
   return (
-    <time datetime={props.value} data-seconds={props.seconds ? '' : undefined}>
-      {shown.replace('T', ' ')} UTC
+    <time
+      datetime={props.value}
+      data-seconds={props.seconds ? '' : undefined}
+      data-zone={props.zone ?? undefined}
+    >
+      {inZone(props.value, props.zone ?? 'UTC', { seconds: props.seconds })}
     </time>
   )
 }

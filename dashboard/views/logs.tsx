@@ -1,5 +1,6 @@
 import { exclusionLabels, exclusionReasons, type ExclusionReason } from '../../domain/exclusions'
 import { sendingStatuses } from '../../domain/sending'
+import { categoryRules, failureCategories } from '../../domain/failure-categories'
 import type { DeliveryJson } from '../deployment'
 import { DateTime, Pager, query } from './layout'
 
@@ -13,6 +14,8 @@ export type LogsView =
       page: number
       pageSize: number
       status: string
+      /** The failure category filtered on ('' for all). */
+      category?: string
     }
   | {
       tab: 'exclusions'
@@ -71,6 +74,17 @@ function SendingLogs(props: { logs: Extract<LogsView, { tab: 'sending' }>; href:
             ))}
           </select>
         </div>
+        <div class="field">
+          <label for="log-category">Failure category</label>
+          <select id="log-category" name="category">
+            <option value="">All</option>
+            {failureCategories.map((c) => (
+              <option value={c} selected={c === logs.category}>
+                {categoryRules[c].label}
+              </option>
+            ))}
+          </select>
+        </div>
         <button type="submit">Filter</button>
       </form>
       <table>
@@ -98,7 +112,11 @@ function SendingLogs(props: { logs: Extract<LogsView, { tab: 'sending' }>; href:
                 {text(l.status)}
                 {l.inDoubt ? ' (in doubt)' : ''}
               </td>
-              <td>{l.failureType ? `${text(l.failureType)}: ${text(l.failureReason)}` : '—'}</td>
+              <td>
+                {l.failureCategory || l.failureType
+                  ? `${text(l.failureType ?? 'sent')} (${text(l.failureCategory ?? 'other')}): ${text(l.failureReason)}`
+                  : '—'}
+              </td>
               <td class="num">{text(l.smtpCode)}</td>
               <td class="num">{text(l.attempts)}</td>
               <td>
@@ -113,7 +131,7 @@ function SendingLogs(props: { logs: Extract<LogsView, { tab: 'sending' }>; href:
         page={logs.page}
         pageSize={logs.pageSize}
         total={logs.total}
-        href={(page) => props.href({ tab: 'sending', status: logs.status, page })}
+        href={(page) => props.href({ tab: 'sending', status: logs.status, category: logs.category, page })}
       />
     </>
   )

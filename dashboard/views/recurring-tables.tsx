@@ -102,7 +102,7 @@ function RunRow(props: RecurringPageProps & { run: RunJson; withConfirmation: bo
         </a>
       </td>
       <td>
-        <DateTime value={run.scheduledAt} seconds />
+        <DateTime value={run.scheduledAt} seconds zone={props.recurring.recurrence.timeZone} />
       </td>
       <td>
         <StatusBadge status={run.status} label={run.statusLabel} logical={runLogicalStatus[run.status]} />

@@ -51,7 +51,7 @@ function NextRuns(props: { recurring: RecurringJson; count: number }) {
     <ol class="next-runs">
       {next.map((at) => (
         <li>
-          <DateTime value={at} seconds />
+          <DateTime value={at} seconds zone={r.recurrence.timeZone} />
         </li>
       ))}
     </ol>
@@ -216,12 +216,12 @@ function Summary(props: { recurring: RecurringJson }) {
           <dd>
             {r.recurrence.startsAt && (
               <>
-                from <DateTime value={r.recurrence.startsAt} />{' '}
+                from <DateTime value={r.recurrence.startsAt} zone={r.recurrence.timeZone} />{' '}
               </>
             )}
             {r.recurrence.endsAt && (
               <>
-                until <DateTime value={r.recurrence.endsAt} />
+                until <DateTime value={r.recurrence.endsAt} zone={r.recurrence.timeZone} />
               </>
             )}
           </dd>

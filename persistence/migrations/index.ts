@@ -5,6 +5,8 @@ import { Migration20261127000000_recurring } from './Migration20261127000000_rec
 import { Migration20261127120000_sending_log_hot } from './Migration20261127120000_sending_log_hot'
 import { Migration20261201000000_dashboard_sessions } from './Migration20261201000000_dashboard_sessions'
 import { Migration20261202000000_webhooks } from './Migration20261202000000_webhooks'
+import { Migration20261203000000_failure_category } from './Migration20261203000000_failure_category'
+import { Migration20261203010000_proofs } from './Migration20261203010000_proofs'
 
 /** Every migration, in order. Listed explicitly so bundled and compiled builds find them. */
 export const migrations: MigrationObject[] = [
@@ -14,4 +16,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261127120000_sending_log_hot', class: Migration20261127120000_sending_log_hot },
   { name: 'Migration20261201000000_dashboard_sessions', class: Migration20261201000000_dashboard_sessions },
   { name: 'Migration20261202000000_webhooks', class: Migration20261202000000_webhooks },
+  { name: 'Migration20261203000000_failure_category', class: Migration20261203000000_failure_category },
+  { name: 'Migration20261203010000_proofs', class: Migration20261203010000_proofs },
 ]

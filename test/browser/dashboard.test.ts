@@ -323,6 +323,41 @@ describe('the dashboard in a browser', () => {
     expect(receivedFor(h, run.executionId).size).toBe(0)
   })
 
+  test('an editor sends a proof from the delivery page; dates name their zone, the reader’s time beside the delivery’s own', async () => {
+    const ids = await importProfiles(h, 2)
+    const id = await createDelivery('Proof me', ids, {
+      contactDate: '2030-01-01T09:00',
+      timeZone: 'Europe/Paris',
+    })
+    await h.api('POST', `/api/deliveries/${id}/prepare`)
+    await h.waitForStatus(id, 'awaiting_approval')
+
+    const page = await stack.newPage({ timezoneId: 'America/New_York' })
+    await page.goto('/login')
+    await page.getByLabel('API token').fill(h.tokens.prepare)
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.waitForURL(`${stack.baseUrl}/`)
+    await page.goto(`/deliveries/${id}`)
+    // The contact date in Paris, where the delivery is set; the reader in New York sees theirs beside it.
+    const contact = page.locator('.summary div', { hasText: 'Contact date' }).locator('dd')
+    await expect(contact.innerText()).resolves.toMatch(
+      /^2030-01-01 09:00 Europe\/Paris \(your time: Jan 1, 2030, 0?3:00 AM America\/New_York\)$/,
+    )
+    // A date without a zone of its own is shown in the reader's, named.
+    const created = page.locator('.summary div', { hasText: 'Created' }).locator('time')
+    await expect(created.innerText()).resolves.toMatch(/ America\/New_York$/)
+
+    await page.getByText('Send proof…').click()
+    await page.getByLabel('Proof addresses').fill('ada@proof.test, bob@proof.test')
+    await page.getByRole('button', { name: 'Send proof' }).click()
+    await page.waitForURL(`${stack.baseUrl}/deliveries/${id}`)
+    await expect(page.getByText('Proof 1 sent (2 messages).').count()).resolves.toBe(1)
+    const rows = page.locator('[data-table="proofs"] tbody tr')
+    await expect(rows.count()).resolves.toBe(2)
+    await expect(rows.nth(1).innerText()).resolves.toContain('bob@proof.test')
+    await screenshot(page, 'proofs')
+  })
+
   test('the API docs page lists every route with its roles, without loading anything from elsewhere', async () => {
     const page = await stack.newPage()
     const elsewhere: string[] = []

@@ -20,6 +20,7 @@ const specifiedRights: Record<string, Right> = {
   'delete /api/deliveries/{id}': 'editDeliveries',
   'post /api/deliveries/{id}/prepare': 'editDeliveries',
   'post /api/deliveries/{id}/schedule': 'editDeliveries',
+  'post /api/deliveries/{id}/proofs': 'editDeliveries',
   'post /api/recurring-deliveries': 'editDeliveries',
   // approve
   'post /api/deliveries/{id}/approve': 'approveDeliveries',
@@ -59,6 +60,7 @@ const specifiedRights: Record<string, Right> = {
   'get /api/deliveries/{id}/sending-logs': 'read',
   'get /api/deliveries/{id}/exclusion-logs': 'read',
   'get /api/deliveries/{id}/kpis': 'read',
+  'get /api/deliveries/{id}/proofs': 'read',
   'get /api/deliveries/{id}/tracking-series': 'read',
   'get /api/deliveries/{id}/tracking-logs': 'read',
   'get /api/deliveries/{id}/tracked-urls': 'read',

@@ -70,7 +70,13 @@ describe('dashboard: recurring deliveries', () => {
     expect(row(daily)).toContain('Morning digest')
     expect(row(daily)).toContain('data-logical-status="in_progress">Active</span>')
     expect(row(daily)).toContain('At 09:00, Monday through Friday (Europe/Paris)')
-    expect(row(daily)).toContain(`<time datetime="${nextRun}" data-seconds="">`)
+    // 09:00 in Paris, named: never the UTC or server time without its zone.
+    expect(row(daily)).toContain(
+      `<time datetime="${nextRun}" data-seconds="" data-zone="Europe/Paris">${nextRun.slice(0, 10)} 09:00:00 Europe/Paris</time>`,
+    )
+    expect((await recurring(daily)).schedule.nextRunsText[0]).toBe(
+      `${nextRun.slice(0, 10)} 09:00:00 Europe/Paris`,
+    )
     expect(row(hourly)).toContain('data-logical-status="warning">Paused</span>')
     expect(row(hourly)).toContain('Every hour')
     expect(row(hourly)).toContain('None while paused')
@@ -95,7 +101,7 @@ describe('dashboard: recurring deliveries', () => {
     expect(page.status).toBe(200)
     expect(page.text).toContain('Every hour')
     expect(page.text).toContain('Running: a run starts at each occurrence.')
-    expect(page.text).toContain(`<time datetime="${r.schedule.nextRuns[0]}" data-seconds="">`)
+    expect(page.text).toContain(`<time datetime="${r.schedule.nextRuns[0]}" data-seconds="" data-zone="UTC">`)
     expect(page.text).toContain(`href="${r.temporalUrl}"`)
     expect(page.text).toContain(`Open the schedule ${r.scheduleId} in the Temporal UI`)
     expect(page.text).toMatch(/data-tile="toDeliver"[^>]*>3</)

@@ -133,8 +133,13 @@ describe('dashboard sessions and forms', () => {
     })
     expect((await h.api('GET', `/api/deliveries/${id}`)).body).toMatchObject({
       contactDate: '2030-01-01T08:00:00.000Z',
+      contactDateText: '2030-01-01 09:00 Europe/Paris',
       timeZone: 'Europe/Paris',
     })
+    // The contact date is shown in the delivery's own zone, naming it (the page's script adds the reader's).
+    expect((await starter.get(`/deliveries/${id}`)).text).toContain(
+      '<time datetime="2030-01-01T08:00:00.000Z" data-zone="Europe/Paris">2030-01-01 09:00 Europe/Paris</time>',
+    )
     await h.api('POST', `/api/deliveries/${id}/prepare`)
     await h.waitForStatus(id, 'awaiting_approval')
     await h.api('POST', `/api/deliveries/${id}/approve`, { as: 'approve' })

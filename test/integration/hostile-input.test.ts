@@ -8,6 +8,7 @@ import * as s from '../../api/schemas'
 import * as m from '../../api/monitoring-schemas'
 import * as rs from '../../api/recurring-schemas'
 import { WebhookCreate } from '../../api/routes/webhooks'
+import { ProofInput } from '../../api/routes/proofs'
 import { deliveryActions } from '../../dashboard/deployment'
 import { roles } from '../../domain/roles'
 import { trackingKinds, type TrackingKind } from '../../domain/tracking-token'
@@ -405,6 +406,10 @@ describe('hostile input', () => {
             { type: 'soft', email: 'ada@example.com', reason: 'mailbox full', at: '2030-01-01T00:00:00Z' },
           ],
         },
+      },
+      ProofInput: {
+        schema: ProofInput,
+        body: { emails: ['proof@example.com'], asProfiles: [ids.profiles[0]] },
       },
       NoInput: { schema: s.NoInput, body: {} },
     }

@@ -25,7 +25,7 @@ export interface BrowserStack {
   baseUrl: string
   browser: Browser
   /** A fresh browser context (its own cookies), on a laptop-sized window. */
-  newPage(options?: { bypassCSP?: boolean }): Promise<Page>
+  newPage(options?: { bypassCSP?: boolean; timezoneId?: string }): Promise<Page>
   /** Logs in through the login form with the API token of one of the harness's users. */
   logIn(token: string): Promise<Page>
   close(): Promise<void>
@@ -54,6 +54,8 @@ export async function startBrowserStack(h: Harness): Promise<BrowserStack> {
         baseURL: baseUrl,
         viewport: { width: 1366, height: 768 },
         bypassCSP: options.bypassCSP ?? false,
+        // The reader's zone: UTC unless a test says otherwise, so what a page shows never depends on the machine.
+        timezoneId: options.timezoneId ?? 'UTC',
       })
       contexts.push(context)
       return context.newPage()
