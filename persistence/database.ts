@@ -6,6 +6,7 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql'
 import { Migrator } from '@mikro-orm/migrations'
 import { entities } from './entities'
 import { trackingEntities } from './tracking-entities'
+import { importRetentionEntities } from './import-entities'
 import { migrations } from './migrations'
 
 export type Dialect = 'sqlite' | 'postgresql'
@@ -41,7 +42,7 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
 
 function ormOptions(location: DatabaseLocation, debug: boolean): Options<AbstractSqlDriver> {
   const common = {
-    entities: [...entities, ...trackingEntities],
+    entities: [...entities, ...trackingEntities, ...importRetentionEntities],
     debug,
     allowGlobalContext: false,
     forceUtcTimezone: true,

@@ -4,6 +4,7 @@ import { Migration20261127000000_tracking } from './Migration20261127000000_trac
 import { Migration20261127000000_recurring } from './Migration20261127000000_recurring'
 import { Migration20261127120000_sending_log_hot } from './Migration20261127120000_sending_log_hot'
 import { Migration20261201000000_dashboard_sessions } from './Migration20261201000000_dashboard_sessions'
+import { Migration20261202000000_imports_retention } from './Migration20261202000000_imports_retention'
 
 /** Every migration, in order. Listed explicitly so bundled and compiled builds find them. */
 export const migrations: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261127000000_recurring', class: Migration20261127000000_recurring },
   { name: 'Migration20261127120000_sending_log_hot', class: Migration20261127120000_sending_log_hot },
   { name: 'Migration20261201000000_dashboard_sessions', class: Migration20261201000000_dashboard_sessions },
+  { name: 'Migration20261202000000_imports_retention', class: Migration20261202000000_imports_retention },
 ]
