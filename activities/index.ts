@@ -29,6 +29,7 @@ import type { StatsFigures } from '../domain/kpis'
 import { sendBatch, type BatchResult, type SendBatchInput } from './send-batch'
 import { checkBounceRatio, raiseAlert, type AlertSettings } from './alerts'
 import { createRecurringActivities } from './recurring'
+import { createImportActivities } from './imports'
 
 export type { BatchResult, SendBatchInput, StatsFigures }
 export type { BeginRunInput, BeginRunResult, PrepareRunInput, PreparedRun } from './recurring'
@@ -195,6 +196,7 @@ export const createActivities = (deps: ActivityDeps) => {
     },
 
     ...createRecurringActivities({ db, clock }),
+    ...createImportActivities({ db }),
   }
 }
 

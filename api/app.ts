@@ -21,6 +21,7 @@ import { trackingRoutes } from './routes/tracking'
 import { TrackingWriter } from '../persistence/tracking-writer'
 import { StatsWorkflows } from './stats-workflows'
 import { recurringRoutes } from './routes/recurring'
+import { csvImportPath, importRoutes } from './routes/imports'
 import type { ApiContext } from './context'
 import { docsRoutes } from './docs'
 import { dashboardPaths, dashboardRoutes } from '../dashboard'
@@ -105,16 +106,23 @@ export function createApp(deps: AppDeps) {
   // Every request, API, tracking link or dashboard page alike: an answer within the timeout, a body
   // refused as soon as it passes its limit (never read whole), errors in the one JSON shape.
   const { requestTimeoutMs } = deps.config.api
-  app.use(
-    '*',
-    timeout(requestTimeoutMs, () => timedOut(requestTimeoutMs)),
-  )
+  // A CSV import streams a file of any length: it has its own size limit and no time limit.
+  const answerInTime = timeout(requestTimeoutMs, () => timedOut(requestTimeoutMs))
+  app.use('*', (c, next) => (c.req.path === csvImportPath ? next() : answerInTime(c, next)))
   const apiBodies = bodyLimit({ maxSize: apiBodyLimit, onError: tooLarge('20 MB') })
   const formBodies = bodyLimit({ maxSize: formBodyLimit, onError: tooLarge('64 KB') })
+  const { maxBytes } = deps.config.imports
+  const csvBodies = bodyLimit({ maxSize: maxBytes, onError: tooLarge(`${maxBytes} bytes`) })
   app.use('*', (c, next) =>
     // A GET or HEAD without a body is let through untouched: reading `body` would build the whole
     // fetch Request, the main cost of an open-pixel hit otherwise.
-    withoutBody(c) ? next() : isApiPath(c.req.path) ? apiBodies(c, next) : formBodies(c, next),
+    withoutBody(c)
+      ? next()
+      : c.req.path === csvImportPath
+        ? csvBodies(c, next)
+        : isApiPath(c.req.path)
+          ? apiBodies(c, next)
+          : formBodies(c, next),
   )
 
   const trackingSecret = requireTrackingSecret(deps.config)
@@ -145,7 +153,9 @@ export function createApp(deps: AppDeps) {
   })
   // A body the API cannot read as JSON is refused, rather than ignored by the routes whose body is optional.
   app.use('/api/*', async (c, next) => {
-    if (hasBody(c.req.raw) && !isJson(c.req.header('content-type')))
+    // The CSV import checks its own body's type, once it knows who asks.
+    const csvImport = c.req.path === csvImportPath
+    if (hasBody(c.req.raw) && !isJson(c.req.header('content-type')) && !csvImport)
       throw new ApiError(
         415,
         'unsupported_media_type',
@@ -167,6 +177,7 @@ export function createApp(deps: AppDeps) {
     path === '/api/openapi.json' || path === '/api/docs' || path.startsWith('/api/docs/')
   app.use('/api/*', async (c, next) => (open(c.req.path) ? next() : authenticate(deps.db)(c, next)))
   app.use('/api/*', idempotencyKeys())
+  app.route('/api', importRoutes(ctx, deps.temporal))
   app.route('/api', profileRoutes(ctx))
   app.route('/api', deliveryRoutes(ctx))
   app.route('/api', recurringRoutes(ctx, deps.temporal))

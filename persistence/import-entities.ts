@@ -83,4 +83,10 @@ export const AddressHistory = defineEntity({
   indexes: [{ properties: ['email', 'id'] }],
 })
 
-export const importRetentionEntities = [ImportJob, ImportRow, ImportRejection, DeliveryLogPurge, AddressHistory]
+export const importRetentionEntities = [
+  ImportJob,
+  ImportRow,
+  ImportRejection,
+  DeliveryLogPurge,
+  AddressHistory,
+]

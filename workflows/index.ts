@@ -2,3 +2,4 @@
 export { deliveryWorkflow } from './delivery'
 export { deliveryStatsWorkflow } from './stats'
 export { recurringRunWorkflow } from './recurring-run'
+export { profileImportWorkflow } from './import'

@@ -15,6 +15,7 @@ import { seededSecret } from '../support/seed'
 const specifiedRights: Record<string, Right> = {
   // prepare (and start): create, edit, prepare, delete; import profiles
   'post /api/profiles': 'editDeliveries',
+  'post /api/profiles/import': 'editDeliveries',
   'post /api/deliveries': 'editDeliveries',
   'patch /api/deliveries/{id}': 'editDeliveries',
   'delete /api/deliveries/{id}': 'editDeliveries',
@@ -51,6 +52,7 @@ const specifiedRights: Record<string, Right> = {
   'get /api/profiles': 'read',
   'get /api/profiles/{id}': 'read',
   'get /api/profiles/{id}/history': 'read',
+  'get /api/imports/{id}': 'read',
   'get /api/deliveries': 'read',
   'get /api/deliveries/{id}': 'read',
   'get /api/deliveries/{id}/sending-logs': 'read',
