@@ -30,6 +30,7 @@ import { sendBatch, type BatchResult, type SendBatchInput } from './send-batch'
 import { checkBounceRatio, raiseAlert, type AlertSettings } from './alerts'
 import { createRecurringActivities } from './recurring'
 import { createImportActivities } from './imports'
+import { createRetentionActivities } from './retention'
 
 export type { BatchResult, SendBatchInput, StatsFigures }
 export type { BeginRunInput, BeginRunResult, PrepareRunInput, PreparedRun } from './recurring'
@@ -197,6 +198,7 @@ export const createActivities = (deps: ActivityDeps) => {
 
     ...createRecurringActivities({ db, clock }),
     ...createImportActivities({ db }),
+    ...createRetentionActivities({ db, clock }),
   }
 }
 

@@ -22,6 +22,7 @@ import { TrackingWriter } from '../persistence/tracking-writer'
 import { StatsWorkflows } from './stats-workflows'
 import { recurringRoutes } from './routes/recurring'
 import { csvImportPath, importRoutes } from './routes/imports'
+import { addressHistoryRoutes } from './routes/address-history'
 import type { ApiContext } from './context'
 import { docsRoutes } from './docs'
 import { dashboardPaths, dashboardRoutes } from '../dashboard'
@@ -187,6 +188,7 @@ export function createApp(deps: AppDeps) {
     monitoringRoutes(ctx, new StatsWorkflows(deps.temporal, deps.config, deps.db), trackingSecret),
   )
   app.route('/api', addressRoutes(ctx))
+  app.route('/api', addressHistoryRoutes(ctx))
   if (deps.sink) app.route('/api', sinkRoutes(ctx, deps.sink))
 
   // The dashboard's pages, which call the API in-process as their logged-in user.

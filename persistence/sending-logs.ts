@@ -190,7 +190,15 @@ export class SendingLogWriter {
 
 export type StatusCounts = Record<SendingStatus, number> & { inDoubt: number; total: number }
 
-export async function countSendingLogs(db: Database, deliveryId: number): Promise<StatusCounts> {
+/** `logsPurgedAt`: retention purged the delivery's logs, and the counts are those kept just before. */
+export type DeliveryCounts = StatusCounts & { logsPurgedAt?: string }
+
+export async function countSendingLogs(db: Database, deliveryId: number): Promise<DeliveryCounts> {
+  const purged = await db.knex('delivery_log_purge').where('delivery_id', deliveryId).first()
+  if (purged) {
+    const kept = typeof purged.counts === 'string' ? JSON.parse(purged.counts) : purged.counts
+    return { ...kept, logsPurgedAt: new Date(purged.purged_at).toISOString() }
+  }
   const rows: { status: SendingStatus; in_doubt: unknown; count: number | string }[] = await db
     .knex('sending_log')
     .select('status', 'in_doubt')

@@ -8,6 +8,7 @@ import { openDatabase } from '../persistence/database'
 import { SmtpSink } from '../mail/smtp-sink'
 import { createApp } from '../api/app'
 import { createHeraldWorker } from '../worker/worker'
+import { ensureRetentionSchedule } from '../worker/retention-schedule'
 import { createActivityDeps } from '../worker/deps'
 import { startDevServer } from './dev-server'
 import { ensureDemoUsers } from './demo-users'
@@ -126,6 +127,7 @@ async function startServices({ dataDir, config, ports, bundle, lock, started, lo
   const connection = await Connection.connect({ address: temporal.address })
   started.push(() => connection.close())
   const client = new Client({ connection, namespace: config.temporal.namespace })
+  await ensureRetentionSchedule(client, config)
   const app = createApp({ db, temporal: client, config, sink })
   const server = await listening(ports.api, () => listen(app.fetch, config))
   started.push(async () => {

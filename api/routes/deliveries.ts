@@ -123,6 +123,7 @@ export function deliveryRoutes(ctx: ApiContext) {
       createdAt: iso(delivery.createdAt),
       updatedAt: iso(delivery.updatedAt),
       progress: progressOf(delivery, counts),
+      logsPurgedAt: counts.logsPurgedAt ?? null,
       kpis: (await liveKpis(db, delivery, counts)).kpis,
       recurringId: delivery.recurringId ?? null,
       periodKey: delivery.periodKey ?? null,

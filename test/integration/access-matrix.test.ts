@@ -43,6 +43,7 @@ const specifiedRights: Record<string, Right> = {
   'delete /api/tokens/{id}': 'administer',
   'get /api/addresses': 'administer',
   'post /api/addresses/{email}/release': 'administer',
+  'get /api/addresses/{email}/history': 'administer',
   // the bounce webhook's own role (and admin): asynchronous bounces and complaints, nothing else
   'post /api/bounces': 'reportBounces',
   // those who work on deliveries (prepare, approve, start): a full recount of the logs per call

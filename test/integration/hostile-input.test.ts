@@ -55,6 +55,7 @@ describe('hostile input', () => {
     recurring: 0,
     user: 0,
     sacrificialToken: 0,
+    csvImport: 0,
   }
   const quarantined = 'quarantined@example.com'
   let session = ''
@@ -82,6 +83,12 @@ describe('hostile input', () => {
     ids.user = everyone.id
     ids.sacrificialToken = (await issueToken(h.db, everyone.id, 'sacrificial')).id
     ids.profiles = await importProfiles(h, 3)
+    const csvImport = await h.app.request('/api/profiles/import', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.tokens.creator}`, 'content-type': 'text/csv' },
+      body: 'externalId,email\nhostile-csv,hostile-csv@example.com\n',
+    })
+    ids.csvImport = ((await csvImport.json()) as { id: number }).id
     await fixtureDeliveries()
     await fixtureRecurringAndAddresses()
     await logIntoDashboard()
@@ -399,6 +406,7 @@ describe('hostile input', () => {
     if (op.path.startsWith('/api/users/')) return [String(ids.user)]
     if (op.path.startsWith('/api/tokens/')) return [String(ids.sacrificialToken)]
     if (op.path.startsWith('/api/sink/messages/')) return ['1']
+    if (op.path.startsWith('/api/imports/')) return [String(ids.csvImport)]
     throw new Error(
       `no existing value for {${param}} of ${op.path}: add one, so its requests reach validation`,
     )
