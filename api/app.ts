@@ -21,7 +21,7 @@ import { trackingRoutes } from './routes/tracking'
 import { TrackingWriter } from '../persistence/tracking-writer'
 import { StatsWorkflows } from './stats-workflows'
 import { recurringRoutes } from './routes/recurring'
-import { csvImportPath, importRoutes } from './routes/imports'
+import { csvImportPath, csvUploadPage, importRoutes } from './routes/imports'
 import { addressHistoryRoutes } from './routes/address-history'
 import type { ApiContext } from './context'
 import { docsRoutes } from './docs'
@@ -119,7 +119,7 @@ export function createApp(deps: AppDeps) {
     // fetch Request, the main cost of an open-pixel hit otherwise.
     withoutBody(c)
       ? next()
-      : c.req.path === csvImportPath
+      : c.req.path === csvImportPath || c.req.path === csvUploadPage
         ? csvBodies(c, next)
         : isApiPath(c.req.path)
           ? apiBodies(c, next)

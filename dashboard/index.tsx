@@ -47,6 +47,7 @@ import { DeliveryListPage } from './views/deliveries'
 import { DeliveryPage } from './views/delivery'
 import { MailboxPage, MessagePage, type ReceivedMessageJson } from './views/mailbox'
 import { RecurringListPage, RecurringPage } from './views/recurring'
+import { importPages } from './imports'
 
 /**
  * The dashboard: server-rendered pages for approvers and ops, served by the API at `/`. It logs in
@@ -72,6 +73,7 @@ export const dashboardPaths = [
   '/recurring-deliveries/*',
   '/mailbox',
   '/mailbox/*',
+  '/imports',
   '/assets/*',
 ]
 
@@ -86,6 +88,7 @@ const pagesToReturnTo = [
   /^\/recurring-deliveries\/\d+$/,
   /^\/mailbox$/,
   /^\/mailbox\/\d+$/,
+  /^\/imports$/,
 ]
 const nowhere = 'http://dashboard.invalid'
 
@@ -256,6 +259,8 @@ export function dashboardRoutes(deps: DashboardDeps) {
     }
     await next()
   })
+
+  importPages(app, { api: deps.api, pageContext: (c) => pageContext(c, 'imports') })
 
   app.post('/logout', async (c) => {
     await endSession(c, deps.db, c.get('session'), isSecure(c))

@@ -1,6 +1,7 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi'
 import { addressStatuses } from '../../domain/address'
-import { addressHistory } from '../../persistence/address-status'
+import { addressHistory, findAddress } from '../../persistence/address-status'
+import { notFound } from '../errors'
 import type { AppEnv } from '../auth'
 import type { ApiContext } from '../context'
 import * as m from '../monitoring-schemas'
@@ -30,7 +31,12 @@ export function addressHistoryRoutes(ctx: ApiContext) {
       request: { params: m.EmailParam },
       responses: { 200: json(z.object({ items: z.array(AddressChange) }), 'The changes') },
     }),
-    async (c) => c.json({ items: await addressHistory(ctx.db, c.req.valid('param').email) }, 200),
+    async (c) => {
+      const { email } = c.req.valid('param')
+      const items = await addressHistory(ctx.db, email)
+      if (items.length === 0 && !(await findAddress(ctx.db, email))) throw notFound(`address ${email}`)
+      return c.json({ items }, 200)
+    },
   )
   return app
 }

@@ -11,6 +11,8 @@ import { importWorkflowId, type ImportWorkflowInput } from '../../workflows/impo
 
 /** The one path whose body is CSV, not JSON (app.ts lets it through with its own size limit). */
 export const csvImportPath = '/api/profiles/import'
+/** The dashboard's upload form, which posts the file there (multipart) before it reaches the API. */
+export const csvUploadPage = '/imports'
 
 export const isCsv = (contentType: string | undefined) =>
   /^(text\/csv|application\/csv)$/i.test((contentType ?? '').split(';')[0].trim())

@@ -1,3 +1,5 @@
+import fs from 'node:fs'
+import path from 'node:path'
 import { startHarness, waitUntil, type Harness } from '../support/harness'
 import { importWorkflowId } from '../../workflows/import'
 
@@ -102,6 +104,33 @@ describe('CSV profile import', () => {
     const read = await h.api('GET', `/api/imports/${res.body.id}`, { as: 'viewer' })
     expect(read.body).toEqual(res.body)
     expect(Number((await h.db.knex('import_row').count('* as n'))[0].n)).toBe(0)
+  })
+
+  test("the README's example file gives the reply the README shows", async () => {
+    const seeded = await h.api('POST', '/api/profiles', {
+      body: { profiles: [{ externalId: 'ada', email: 'ada@example.com', firstName: 'Ada' }] },
+    })
+    expect(seeded.status).toBe(200)
+    const file = fs.readFileSync(path.join(__dirname, '../../docs/profiles-example.csv'))
+    const res = await importCsv(file)
+    expect(res.body).toMatchObject({
+      status: 'finished',
+      rows: 4,
+      applied: 4,
+      created: 3,
+      updated: 1,
+      rejected: 3,
+    })
+    expect(res.body.rejections).toEqual([
+      { line: 6, reason: 'email: invalid address' },
+      { line: 7, reason: 'timeZone: not an IANA time zone such as Europe/Paris' },
+      { line: 8, reason: 'duplicate in file: line 2 has this externalId' },
+    ])
+    expect((await profileByExternalId('grace')).attributes).toEqual(
+      h.db.dialect === 'postgresql'
+        ? { plan: 'free', city: 'Arlington, VA' }
+        : JSON.stringify({ plan: 'free', city: 'Arlington, VA' }),
+    )
   })
 
   test('mode=insert rejects the rows whose externalId exists, naming their line', async () => {
