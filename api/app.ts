@@ -21,7 +21,7 @@ import { trackingRoutes } from './routes/tracking'
 import { TrackingWriter } from '../persistence/tracking-writer'
 import { StatsWorkflows } from './stats-workflows'
 import { recurringRoutes } from './routes/recurring'
-import { csvImportPath, csvUploadPage, importRoutes } from './routes/imports'
+import { csvImportPath, csvUploadPage, importRoutes, streamedBodyLimit } from './routes/imports'
 import { addressHistoryRoutes } from './routes/address-history'
 import type { ApiContext } from './context'
 import { docsRoutes } from './docs'
@@ -113,7 +113,7 @@ export function createApp(deps: AppDeps) {
   const apiBodies = bodyLimit({ maxSize: apiBodyLimit, onError: tooLarge('20 MB') })
   const formBodies = bodyLimit({ maxSize: formBodyLimit, onError: tooLarge('64 KB') })
   const { maxBytes } = deps.config.imports
-  const csvBodies = bodyLimit({ maxSize: maxBytes, onError: tooLarge(`${maxBytes} bytes`) })
+  const csvBodies = streamedBodyLimit(maxBytes)
   app.use('*', (c, next) =>
     // A GET or HEAD without a body is let through untouched: reading `body` would build the whole
     // fetch Request, the main cost of an open-pixel hit otherwise.

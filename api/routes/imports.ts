@@ -1,4 +1,5 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi'
+import type { MiddlewareHandler } from 'hono'
 import type { Client } from '@temporalio/client'
 import type { AppEnv } from '../auth'
 import { ApiError, badRequest, notFound } from '../errors'
@@ -16,6 +17,36 @@ export const csvUploadPage = '/imports'
 
 export const isCsv = (contentType: string | undefined) =>
   /^(text\/csv|application\/csv)$/i.test((contentType ?? '').split(';')[0].trim())
+
+/**
+ * The size limit of a streamed file. Hono's `bodyLimit` reads a body without Content-Length whole into
+ * memory before the route sees it; this one counts the bytes as they pass and fails the stream beyond
+ * the limit (413), so a file of any length flows through in constant memory.
+ */
+export function streamedBodyLimit(maxBytes: number): MiddlewareHandler {
+  const tooLarge = () => new ApiError(413, 'too_large', `body: larger than ${maxBytes} bytes`)
+  return async (c, next) => {
+    const body = c.req.raw.body
+    if (!body) return next()
+    const length = c.req.header('content-length')
+    if (length !== undefined && !c.req.raw.headers.has('transfer-encoding')) {
+      if (Number(length) > maxBytes) throw tooLarge()
+      return next()
+    }
+    let size = 0
+    const counted = body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          size += chunk.byteLength
+          if (size > maxBytes) controller.error(tooLarge())
+          else controller.enqueue(chunk)
+        },
+      }),
+    )
+    c.req.raw = new Request(c.req.raw, { body: counted, duplex: 'half' } as RequestInit)
+    return next()
+  }
+}
 
 const delimiters: Record<string, string> = { ',': ',', ';': ';', tab: '\t', '\t': '\t', '|': '|' }
 
