@@ -1,4 +1,7 @@
 import { startHarness, waitUntil, type Harness } from '../test/support/harness'
+import v8 from 'node:v8'
+import vm from 'node:vm'
+import { startWorkerProcess, workerEnv } from '../test/faults/processes'
 import { sampleRss } from './lib'
 
 export interface ImportResult {
@@ -7,8 +10,32 @@ export interface ImportResult {
   /** POST of the file → every row applied (202, then the workflow's chunks) */
   importMs: number
   rowsPerSecond: number
-  /** peak resident memory of the process holding the API and the worker, while this import ran */
-  peakRssMb: number
+  /** peak resident memory of the worker (a process of its own, with its production heap cap) */
+  workerPeakRssMb: number
+  /** peak live V8 heap of the API's process (which also makes the file), after a collection every second */
+  apiPeakHeapMb: number
+}
+
+v8.setFlagsFromString('--expose-gc')
+const collectGarbage = vm.runInNewContext('gc') as () => void
+
+/**
+ * Peak of the V8 heap this process holds live, after a full collection every second (its RSS and its heap
+ * before collection count garbage V8 has not collected yet, which grows with the work done, not the data held).
+ */
+function sampleHeap(): { stop(): number } {
+  let peak = 0
+  const read = () => {
+    collectGarbage()
+    return (peak = Math.max(peak, v8.getHeapStatistics().used_heap_size))
+  }
+  const timer = setInterval(read, 1000)
+  return {
+    stop() {
+      clearInterval(timer)
+      return read()
+    },
+  }
 }
 
 /** A CSV file of `rows` profiles, made as it is read: the bench never holds the file either. */
@@ -29,8 +56,14 @@ function csvFile(rows: number, prefix: string): ReadableStream<Uint8Array> {
   })
 }
 
-async function timedImport(h: Harness, rows: number, prefix: string): Promise<ImportResult> {
-  const rss = sampleRss()
+async function timedImport(
+  h: Harness,
+  workerPid: number,
+  rows: number,
+  prefix: string,
+): Promise<ImportResult> {
+  const rss = sampleRss(workerPid)
+  const heap = sampleHeap()
   const started = performance.now()
   const res = await h.app.request('/api/profiles/import', {
     method: 'POST',
@@ -56,7 +89,8 @@ async function timedImport(h: Harness, rows: number, prefix: string): Promise<Im
     rows,
     importMs,
     rowsPerSecond: Math.round(rows / (importMs / 1000)),
-    peakRssMb: Math.round(rss.stop() / 2 ** 20),
+    workerPeakRssMb: Math.round(rss.stop() / 2 ** 20),
+    apiPeakHeapMb: Math.round(heap.stop() / 2 ** 20),
   }
 }
 
@@ -66,12 +100,14 @@ async function timedImport(h: Harness, rows: number, prefix: string): Promise<Im
  */
 export async function importTiming(rows: number, largeRows: number): Promise<ImportResult[]> {
   process.env.HERALD_TEST_DB = 'postgres'
-  const h = await startHarness()
+  const h = await startHarness({ inProcessWorker: false })
+  const worker = startWorkerProcess(workerEnv(h))
   try {
-    const small = await timedImport(h, rows, 'p8a')
-    const large = await timedImport(h, largeRows, 'p8b')
+    const small = await timedImport(h, worker.child.pid!, rows, 'p8a')
+    const large = await timedImport(h, worker.child.pid!, largeRows, 'p8b')
     return [small, large]
   } finally {
+    await worker.kill('SIGTERM')
     await h.close()
   }
 }
