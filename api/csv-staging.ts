@@ -101,19 +101,38 @@ async function stageRecords(
 ) {
   let rows: { line: number; row: ProfileRow }[] = []
   let rejections: Rejection[] = []
+  // One batch is written while the next is read: at most two batches in memory.
+  let writing: Promise<void> = Promise.resolve()
+  let failed: { error: unknown } | null = null
+  const written = async () => {
+    await writing
+    if (failed) throw failed.error
+  }
   const flush = async () => {
-    rejections.push(...(await stageRows(db, importId, rows)))
-    await recordRejections(db, importId, rejections)
+    const batch = { rows, rejections }
     rows = []
     rejections = []
+    await written()
+    writing = (async () => {
+      const duplicates = await stageRows(db, importId, batch.rows)
+      await recordRejections(db, importId, [...batch.rejections, ...duplicates])
+    })().catch((error: unknown) => {
+      failed = { error }
+    })
   }
-  for (let record = await next(records); record; record = await next(records)) {
-    const read = readProfileRow(targets, record.record)
-    if ('reason' in read) rejections.push({ line: record.info.lines, reason: read.reason })
-    else rows.push({ line: record.info.lines, row: read })
-    if (rows.length + rejections.length >= stagingBatch) await flush()
+  try {
+    for (let record = await next(records); record; record = await next(records)) {
+      const read = readProfileRow(targets, record.record)
+      if ('reason' in read) rejections.push({ line: record.info.lines, reason: read.reason })
+      else rows.push({ line: record.info.lines, row: read })
+      if (rows.length + rejections.length >= stagingBatch) await flush()
+    }
+    await flush()
+  } finally {
+    // A file refused midway is discarded only once the batch being written has landed.
+    await writing
   }
-  await flush()
+  await written()
 }
 
 function headerTargets(header: string[]): ColumnTarget[] {

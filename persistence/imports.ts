@@ -39,10 +39,11 @@ export async function stageRows(
   if (rows.length === 0) return []
   const kept = new Set<number>()
   // SQLite takes at most 500 rows in one multi-row insert (knex writes it as a compound SELECT).
-  for (let i = 0; i < rows.length; i += 400) {
+  const perStatement = db.dialect === 'sqlite' ? 400 : 1000
+  for (let i = 0; i < rows.length; i += perStatement) {
     const staged: { line: number }[] = await db
       .knex('import_row')
-      .insert(rows.slice(i, i + 400).map(({ line, row }) => stagedColumns(importId, line, row)))
+      .insert(rows.slice(i, i + perStatement).map(({ line, row }) => stagedColumns(importId, line, row)))
       .onConflict(['import_id', 'external_id'])
       .ignore()
       .returning('line')

@@ -198,6 +198,8 @@ describe('CSV profile import', () => {
     const handle = h.client.workflow.getHandle(
       importWorkflowId(res.body.id, h.config.temporal.workflowIdPrefix),
     )
+    // The last chunk marks the job finished; its workflow then completes.
+    await handle.result()
     expect((await handle.describe()).status.name).toBe('COMPLETED')
   })
 })
