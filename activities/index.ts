@@ -21,6 +21,8 @@ import { createStatsActivities } from './stats'
 import { createWebhookActivities } from './webhooks'
 import type { WebhookSettings } from '../config/env'
 import { countBatch, countMessages } from '../observability/metrics'
+import { createImportActivities } from './imports'
+import { createRetentionActivities } from './retention'
 
 export type { BatchResult, SendBatchInput, StatsFigures }
 export type { PreparationResult } from './preparation'
@@ -106,6 +108,8 @@ export const createActivities = (deps: ActivityDeps) => {
 
     ...createRecurringActivities({ db, clock }),
     ...createWebhookActivities({ db, clock, webhooks: deps.webhooks }),
+    ...createImportActivities({ db }),
+    ...createRetentionActivities({ db, clock }),
   }
 }
 

@@ -17,6 +17,7 @@ import { TrackingWriter } from '../persistence/tracking-writer'
 import { docsRoutes } from './docs'
 import { observeRequests } from '../observability/http'
 import { metricsRoute } from './metrics-route'
+import { csvImportPath, csvUploadPage, streamedBodyLimit } from './routes/imports'
 
 export interface AppDeps {
   db: Database
@@ -99,7 +100,7 @@ export function createApiApp(deps: AppDeps) {
     }
   })
 
-  limitRequests(app, deps.config.api.requestTimeoutMs)
+  limitRequests(app, deps.config)
 
   const trackingSecret = requireTrackingSecret(deps.config)
   const trackingWriter = new TrackingWriter(deps.db, deps.config.trackingBuffer)
@@ -154,24 +155,33 @@ export type ApiApp = ReturnType<typeof createApiApp>
  * Every request, API, tracking link or dashboard page alike: an answer within the timeout, a body
  * refused as soon as it passes its limit (never read whole), errors in the one JSON shape.
  */
-function limitRequests(app: OpenAPIHono<AppEnv>, requestTimeoutMs: number): void {
-  app.use(
-    '*',
-    timeout(requestTimeoutMs, () => timedOut(requestTimeoutMs)),
-  )
+function limitRequests(app: OpenAPIHono<AppEnv>, config: HeraldConfig): void {
+  const { requestTimeoutMs } = config.api
+  // A CSV import streams a file of any length: it has its own size limit and no time limit.
+  const answerInTime = timeout(requestTimeoutMs, () => timedOut(requestTimeoutMs))
+  app.use('*', (c, next) => (c.req.path === csvImportPath ? next() : answerInTime(c, next)))
   const apiBodies = bodyLimit({ maxSize: apiBodyLimit, onError: tooLarge('20 MB') })
   const formBodies = bodyLimit({ maxSize: formBodyLimit, onError: tooLarge('64 KB') })
+  const csvBodies = streamedBodyLimit(config.imports.maxBytes)
   app.use('*', (c, next) =>
     // A GET or HEAD without a body is let through untouched: reading `body` would build the whole
     // fetch Request, the main cost of an open-pixel hit otherwise.
-    withoutBody(c) ? next() : isApiPath(c.req.path) ? apiBodies(c, next) : formBodies(c, next),
+    withoutBody(c)
+      ? next()
+      : c.req.path === csvImportPath || c.req.path === csvUploadPage
+        ? csvBodies(c, next)
+        : isApiPath(c.req.path)
+          ? apiBodies(c, next)
+          : formBodies(c, next),
   )
 }
 
 function readApiBodiesAsJson(app: OpenAPIHono<AppEnv>): void {
   // A body the API cannot read as JSON is refused, rather than ignored by the routes whose body is optional.
   app.use('/api/*', async (c, next) => {
-    if (hasBody(c.req.raw) && !isJson(c.req.header('content-type')))
+    // The CSV import checks its own body's type, once it knows who asks.
+    const csvImport = c.req.path === csvImportPath
+    if (hasBody(c.req.raw) && !isJson(c.req.header('content-type')) && !csvImport)
       throw new ApiError(
         415,
         'unsupported_media_type',

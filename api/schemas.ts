@@ -164,6 +164,9 @@ export const Delivery = z
     timeZone: z.string().nullable(),
     messagesToDeliver: z.number(),
     progress: Progress,
+    logsPurgedAt: z.string().nullable().openapi({
+      description: 'When retention purged its sending, exclusion and tracking logs (its KPIs were kept)',
+    }),
     workflowId: z.string(),
     temporalUrl: z.string(),
   })

@@ -8,6 +8,7 @@ import { workerMemory } from './p4-memory'
 import { sendLatency } from './p5-latency'
 import { preparationTime } from './p6-preparation'
 import { hostileHtmlTiming } from './p9-hostile-html'
+import { importTiming } from './p8-import'
 import { productionThroughput, type ProductionResult } from './p1-production'
 import { scaleOut } from './p7-scale-out'
 import { tracingCost } from './p1-tracing'
@@ -38,7 +39,9 @@ async function run() {
   const messages = Number(option('messages') ?? 20_000)
   const databases = (option('databases') ?? 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[]
   // The production-path figures start clusters of their own; the others share one dev server.
-  const env = ['P1', 'P1tracing', 'P2', 'P3', 'P4', 'P5', 'P6'].some(wanted) ? await startBenchEnv() : null
+  const env = ['P1', 'P1tracing', 'P2', 'P3', 'P4', 'P5', 'P6', 'P8'].some(wanted)
+    ? await startBenchEnv()
+    : null
   const results: Record<string, unknown> = { machine: machine(), startedAt: new Date().toISOString() }
   const figures: Figure[] = []
   const report = (figure: Figure) => {
@@ -161,6 +164,26 @@ async function run() {
         value: `${r.prepareMs} ms`,
         goal: '≤ 10000 ms',
         met: r.prepareMs <= 10_000,
+      })
+    }
+    if (wanted('P8')) {
+      const [small, large] = await importTiming(100_000, Number(option('p8-large') ?? 1_000_000))
+      results.P8 = [small, large]
+      report({
+        id: 'P8',
+        what: `CSV import of ${small.rows.toLocaleString('en')} profiles, PostgreSQL (POST → every row applied)`,
+        value: `${small.importMs} ms (${small.rowsPerSecond} rows/s)`,
+        goal: '≤ 10000 ms',
+        met: small.importMs <= 10_000,
+      })
+      report({
+        id: 'P8',
+        what: `memory, ${small.rows.toLocaleString('en')} then ${large.rows.toLocaleString('en')} rows: worker peak RSS (own process), API peak live heap`,
+        value: `worker ${small.workerPeakRssMb} → ${large.workerPeakRssMb} MB, API heap ${small.apiPeakHeapMb} → ${large.apiPeakHeapMb} MB (${large.importMs} ms, ${large.rowsPerSecond} rows/s)`,
+        goal: 'each ≤ +20 %',
+        met:
+          large.workerPeakRssMb <= small.workerPeakRssMb * 1.2 &&
+          large.apiPeakHeapMb <= small.apiPeakHeapMb * 1.2,
       })
     }
     if (wanted('P9')) {

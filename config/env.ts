@@ -66,6 +66,16 @@ export interface HeraldConfig {
   }
   /** Recurring deliveries may not run more often than this (10 minutes; tests use seconds). */
   minRecurrenceMs: number
+  /**
+   * CSV profile imports: files of up to `syncRows` rows are applied within the request, larger ones by a
+   * workflow in chunks of `chunkRows` lines; a file may be up to `maxBytes`.
+   */
+  imports: { syncRows: number; chunkRows: number; maxBytes: number }
+  /**
+   * The `herald-retention` schedule, every `intervalMs`: logs of deliveries ended more than `logRetentionMs`
+   * ago are purged, `batchSize` rows a statement; soft quarantines older than `quarantineReleaseMs` released.
+   */
+  retention: { logRetentionMs: number; quarantineReleaseMs: number; intervalMs: number; batchSize: number }
   webhooks: WebhookSettings
 }
 
@@ -311,6 +321,17 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
         .filter(Boolean),
     },
     minRecurrenceMs: Math.max(duration(env, 'HERALD_MIN_RECURRENCE', 10 * 60_000), 1000),
+    imports: {
+      syncRows: integer(env, 'HERALD_IMPORT_SYNC_ROWS', 10_000),
+      chunkRows: integer(env, 'HERALD_IMPORT_CHUNK_ROWS', 5_000, 1),
+      maxBytes: integer(env, 'HERALD_IMPORT_MAX_BYTES', 1024 ** 3, 1),
+    },
+    retention: {
+      logRetentionMs: duration(env, 'HERALD_LOG_RETENTION', 180 * 24 * 3600_000),
+      quarantineReleaseMs: duration(env, 'HERALD_QUARANTINE_RELEASE', 30 * 24 * 3600_000),
+      intervalMs: Math.max(duration(env, 'HERALD_RETENTION_INTERVAL', 3600_000), 1000),
+      batchSize: integer(env, 'HERALD_RETENTION_BATCH', 1_000, 1),
+    },
     webhooks: {
       retryPeriodMs: duration(env, 'HERALD_WEBHOOK_RETRY_PERIOD', 3 * 24 * 3600_000),
       requestTimeoutMs: Math.min(Math.max(duration(env, 'HERALD_WEBHOOK_TIMEOUT', 10_000), 100), 30_000),

@@ -8,6 +8,7 @@ import { assetFiles } from './pages/assets'
 import { deliveryPages } from './pages/deliveries'
 import { loginPages, logoutPage } from './pages/login'
 import { mailboxPages } from './pages/mailbox'
+import { importPages } from './pages/imports'
 import { recurringPages } from './pages/recurring'
 import { sessionUser } from './session'
 
@@ -31,6 +32,7 @@ export const dashboardPaths = [
   '/recurring-deliveries/*',
   '/mailbox',
   '/mailbox/*',
+  '/imports',
   '/assets/*',
 ]
 
@@ -50,6 +52,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
   deliveryPages(app, dash)
   recurringPages(app, dash)
   mailboxPages(app, dash)
+  importPages(app, dash)
   return app
 }
 

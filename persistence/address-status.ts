@@ -70,8 +70,18 @@ async function applyOne(
       error_count: next.errorCount,
       last_error_at: next.lastErrorAt === null ? null : db.date(new Date(next.lastErrorAt)),
       last_error_reason: next.lastErrorReason?.slice(0, 500) ?? null,
+      quarantine_type: quarantineType(row, next.status, event),
       updated_at: now,
     })
+  if (next.status !== row.status) {
+    await recordAddressChange(trx, db, email, {
+      status: next.status,
+      previous: row.status,
+      reason: next.lastErrorReason,
+      actor: event.kind === 'unsubscribe' ? 'unsubscribe link' : 'bounces',
+      at: new Date(event.at),
+    })
+  }
   return { email, ...next }
 }
 
@@ -135,11 +145,79 @@ export async function findAddress(
   return row ? { ...fromRow(row), updatedAt: row.updated_at } : null
 }
 
+/** What quarantined an address: the bounce that did (soft ones are released after a while), kept while it lasts. */
+function quarantineType(row: Record<string, unknown>, status: AddressStatus, event: AddressEvent) {
+  if (status !== 'quarantined') return null
+  if (row.status === 'quarantined' && event.kind !== 'hard') return (row.quarantine_type as string) ?? null
+  return event.kind === 'hard' ? 'hard' : 'soft'
+}
+
+/** One line of an address's history: its status changed, why, and who or what changed it. */
+export async function recordAddressChange(
+  knex: Knex,
+  db: Database,
+  email: string,
+  change: {
+    status: AddressStatus
+    previous: AddressStatus | null
+    reason: string | null
+    actor: string
+    at: Date
+  },
+) {
+  await knex('address_history').insert({
+    email,
+    status: change.status,
+    previous_status: change.previous,
+    reason: change.reason?.slice(0, 500) ?? null,
+    actor: change.actor.slice(0, 255),
+    at: db.date(change.at),
+  })
+}
+
 /** An administrator releases a quarantined or denylisted address: valid again, its counter at zero. */
-export async function releaseAddress(db: Database, email: string, now: Date): Promise<boolean> {
-  const updated = await db
-    .knex('address_status')
+export async function releaseAddress(
+  db: Database,
+  email: string,
+  now: Date,
+  by = 'administrator',
+): Promise<boolean> {
+  const normalised = normaliseEmail(email)
+  return db.knex.transaction(async (trx) => {
+    const row = await trx('address_status').where('email', normalised).first()
+    if (!row) return false
+    await trx('address_status')
+      .where('email', normalised)
+      .update({
+        status: 'valid',
+        error_count: 0,
+        last_error_reason: null,
+        quarantine_type: null,
+        updated_at: db.date(now),
+      })
+    await recordAddressChange(trx, db, normalised!, {
+      status: 'valid',
+      previous: row.status,
+      reason: 'released by an administrator',
+      actor: by,
+      at: now,
+    })
+    return true
+  })
+}
+
+/** An address's history, newest first. */
+export async function addressHistory(db: Database, email: string) {
+  const rows: Record<string, unknown>[] = await db
+    .knex('address_history')
     .where('email', normaliseEmail(email))
-    .update({ status: 'valid', error_count: 0, last_error_reason: null, updated_at: db.date(now) })
-  return updated > 0
+    .orderBy('id', 'desc')
+    .limit(1000)
+  return rows.map((r) => ({
+    status: r.status as AddressStatus,
+    previousStatus: (r.previous_status as AddressStatus | null) ?? null,
+    reason: (r.reason as string | null) ?? null,
+    actor: String(r.actor),
+    at: new Date(r.at as string | number).toISOString(),
+  }))
 }

@@ -8,6 +8,7 @@ import { entities } from './entities'
 import { trackingEntities } from './tracking-entities'
 import { webhookEntities } from './webhook-entities'
 import { Proof } from './proof-entities'
+import { importRetentionEntities } from './import-entities'
 import { migrations } from './migrations'
 
 export type Dialect = 'sqlite' | 'postgresql'
@@ -43,7 +44,7 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
 
 function ormOptions(location: DatabaseLocation, debug: boolean): Options<AbstractSqlDriver> {
   const common = {
-    entities: [...entities, ...trackingEntities, ...webhookEntities, Proof],
+    entities: [...entities, ...trackingEntities, ...webhookEntities, Proof, ...importRetentionEntities],
     debug,
     allowGlobalContext: false,
     forceUtcTimezone: true,

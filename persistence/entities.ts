@@ -47,6 +47,8 @@ export const AddressState = defineEntity({
     errorCount: p.integer().default(0),
     lastErrorAt: p.datetime().nullable(),
     lastErrorReason: p.string().length(500).nullable(),
+    /** What quarantined the address: a hard bounce (stays) or soft errors (released after a while). */
+    quarantineType: p.string().length(8).$type<'hard' | 'soft'>().nullable(),
     updatedAt: p
       .datetime()
       .onCreate(() => new Date())

@@ -204,11 +204,19 @@ export class SendingLogWriter {
 
 export type StatusCounts = Record<SendingStatus, number> & { inDoubt: number; total: number }
 
+/** `logsPurgedAt`: retention purged the delivery's logs, and the counts are those kept just before. */
+export type DeliveryCounts = StatusCounts & { logsPurgedAt?: string }
+
 export async function countSendingLogs(
   db: Database,
   deliveryId: number,
   knex: Knex = db.knex,
-): Promise<StatusCounts> {
+): Promise<DeliveryCounts> {
+  const purged = await knex('delivery_log_purge').where('delivery_id', deliveryId).first()
+  if (purged) {
+    const kept = typeof purged.counts === 'string' ? JSON.parse(purged.counts) : purged.counts
+    return { ...kept, logsPurgedAt: new Date(purged.purged_at).toISOString() }
+  }
   const rows: { status: SendingStatus; in_doubt: unknown; count: number | string }[] = await knex(
     'sending_log',
   )

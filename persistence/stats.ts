@@ -30,6 +30,8 @@ export async function computeDeliveryStats(
   now: Date,
 ): Promise<StatsFigures> {
   const counts = await countSendingLogs(db, deliveryId)
+  // Its logs are purged: the figures kept before they went are the delivery's KPIs for good.
+  if (counts.logsPurgedAt) return (await readDeliveryStats(db, deliveryId))!
   const settledId = await settledMark(db, deliveryId, now)
   const settled = await uniqueEngagement(db, deliveryId, settledId)
   const recent = await newEngagement(db, deliveryId, settledId)
@@ -54,6 +56,8 @@ export async function refreshDeliveryStats(
 ): Promise<StatsFigures | null> {
   const row = await db.knex('delivery_stats').where('delivery_id', deliveryId).first()
   if (!row) return null
+  if (await db.knex('delivery_log_purge').where('delivery_id', deliveryId).first())
+    return readDeliveryStats(db, deliveryId)
   const from = Number(row.settled_id)
   const settledId = Math.max(from, await settledMark(db, deliveryId, now))
   const added = await newEngagement(db, deliveryId, from, settledId)

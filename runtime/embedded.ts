@@ -8,6 +8,7 @@ import { openDatabase } from '../persistence/database'
 import { SmtpSink } from '../mail/smtp-sink'
 import { createApp } from '../server/app'
 import { createHeraldWorker } from '../worker/worker'
+import { ensureRetentionSchedule } from '../worker/retention-schedule'
 import { createActivityDeps } from '../worker/deps'
 import { startDevServer } from './dev-server'
 import { ensureDemoUsers } from './demo-users'
@@ -150,6 +151,7 @@ async function startServices({ dataDir, config, ports, bundle, lock, started, lo
   started.push(() => connection.close())
   const interceptors = await tracingClientInterceptors()
   const client = new Client({ connection, namespace: config.temporal.namespace, interceptors })
+  await ensureRetentionSchedule(client, config)
   const app = createApp({ db, temporal: client, config, sink })
   const server = await listening(ports.api, () => listen(app.fetch, config))
   started.push(async () => {

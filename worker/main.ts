@@ -1,4 +1,5 @@
 import { NativeConnection } from '@temporalio/worker'
+import { Client, Connection } from '@temporalio/client'
 import { loadConfig } from '../config/env'
 import { temporalConnectionOptions } from '../config/temporal'
 import { openDatabase, waitForMigrations } from '../persistence/database'
@@ -6,6 +7,7 @@ import { createHeraldWorker } from './worker'
 import { createActivityDeps } from './deps'
 import { startWorkerObservability } from '../observability/worker'
 import { logger } from '../observability/logger'
+import { ensureRetentionSchedule } from './retention-schedule'
 
 /**
  * A production worker: scale out with more processes on the same task queue. On SIGINT/SIGTERM the
@@ -17,6 +19,12 @@ async function run() {
   const db = await openDatabase(config.databaseUrl, { migrate: false })
   await waitForMigrations(db, (line) => logger.info(line))
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal))
+  const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal))
+  await ensureRetentionSchedule(
+    new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+    config,
+  )
+  await clientConnection.close()
   const deps = createActivityDeps(db, config)
   const bundle = process.env.HERALD_WORKFLOW_BUNDLE
   const worker = await createHeraldWorker({

@@ -80,6 +80,7 @@ export async function presentDelivery(ctx: ApiContext, delivery: IDelivery) {
     createdAt: iso(delivery.createdAt),
     updatedAt: iso(delivery.updatedAt),
     progress: progressOf(delivery.messagesToDeliver, counts),
+    logsPurgedAt: counts.logsPurgedAt ?? null,
     kpis: (await liveKpis(ctx.db, delivery, counts)).kpis,
     recurringId: delivery.recurringId ?? null,
     periodKey: delivery.periodKey ?? null,

@@ -52,7 +52,7 @@ export function addressRoutes(ctx: ApiContext) {
     async (c) => {
       const { email } = c.req.valid('param')
       const now = new Date()
-      if (!(await releaseAddress(db, email, now))) throw notFound(`address ${email}`)
+      if (!(await releaseAddress(db, email, now, c.get('user').name))) throw notFound(`address ${email}`)
       const released = (await findAddress(db, email))!
       return c.json(presentAddress(released, released.updatedAt, rules, now), 200)
     },

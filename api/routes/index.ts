@@ -16,11 +16,15 @@ import { recurringRoutes } from './recurring'
 import { sinkRoutes } from './sink'
 import { userRoutes } from './users'
 import { webhookRoutes } from './webhooks'
+import { importRoutes } from './imports'
+import { addressHistoryRoutes } from './address-history'
 
 /** Every route of the API (mounted under /api, behind authentication), each router one part of the spec. */
 export function apiRoutes(ctx: ApiContext) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: ctx.validationHook })
   const routers = [
+    // Before the profile routes: /profiles/import is no profile.
+    importRoutes,
     profileRoutes,
     deliveryRoutes,
     deliveryCommandRoutes,
@@ -34,6 +38,7 @@ export function apiRoutes(ctx: ApiContext) {
     alertRoutes,
     profileHistoryRoutes,
     addressRoutes,
+    addressHistoryRoutes,
     webhookRoutes,
   ]
   for (const routes of routers) app.route('/', routes(ctx))

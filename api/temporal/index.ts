@@ -17,6 +17,8 @@ export { ScheduleUnanswered, type ScheduleView } from './schedules'
 export function heraldTemporal(client: Client, config: HeraldConfig, db: Database) {
   const names = temporalNames(config.temporal)
   return {
+    /** For the workflows that have no module here of their own (CSV imports). */
+    client,
     names,
     deliveries: new DeliveryWorkflows(client, names, config),
     stats: new StatsWorkflows(client, names, db),

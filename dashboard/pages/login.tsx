@@ -13,6 +13,7 @@ const pagesToReturnTo = [
   /^\/recurring-deliveries\/\d+$/,
   /^\/mailbox$/,
   /^\/mailbox\/\d+$/,
+  /^\/imports$/,
 ]
 const nowhere = 'http://dashboard.invalid'
 

@@ -2,7 +2,7 @@ import type { Child } from 'hono/jsx'
 import { inZone } from '../../domain/zoned-time'
 import { raw } from 'hono/html'
 import type { AuthUser } from '../../domain/auth-user'
-import { roleLabels } from '../../domain/roles'
+import { hasRight, roleLabels } from '../../domain/roles'
 import type { LogicalStatus } from '../../domain/delivery-states'
 import type { Flash } from '../session'
 import type { Tile } from '../deployment'
@@ -16,7 +16,7 @@ export interface PageContext {
   /** The API has recurring deliveries. */
   recurring: boolean
   /** Which main section is current, for `aria-current`. */
-  section?: 'deliveries' | 'recurring' | 'mailbox'
+  section?: 'deliveries' | 'recurring' | 'mailbox' | 'imports'
 }
 
 export function Layout(props: { title: string; page: PageContext; children?: Child }) {
@@ -54,6 +54,11 @@ export function Layout(props: { title: string; page: PageContext; children?: Chi
                 {mailbox && (
                   <a href="/mailbox" aria-current={current('mailbox')}>
                     Mailbox
+                  </a>
+                )}
+                {hasRight(user.roles, 'editDeliveries') && (
+                  <a href="/imports" aria-current={current('imports')}>
+                    Import profiles
                   </a>
                 )}
                 <a href="/api/docs">API docs</a>

@@ -7,6 +7,7 @@ import { Migration20261201000000_dashboard_sessions } from './Migration202612010
 import { Migration20261202000000_webhooks } from './Migration20261202000000_webhooks'
 import { Migration20261203000000_failure_category } from './Migration20261203000000_failure_category'
 import { Migration20261203010000_proofs } from './Migration20261203010000_proofs'
+import { Migration20261204000000_imports_retention } from './Migration20261204000000_imports_retention'
 
 /** Every migration, in order. Listed explicitly so bundled and compiled builds find them. */
 export const migrations: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261202000000_webhooks', class: Migration20261202000000_webhooks },
   { name: 'Migration20261203000000_failure_category', class: Migration20261203000000_failure_category },
   { name: 'Migration20261203010000_proofs', class: Migration20261203010000_proofs },
+  { name: 'Migration20261204000000_imports_retention', class: Migration20261204000000_imports_retention },
 ]

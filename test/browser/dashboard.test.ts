@@ -436,6 +436,16 @@ describe('the dashboard in a browser', () => {
     await page.goto('/mailbox')
     expect(await axe()).toEqual([])
 
+    // Import profiles: the README's example file, uploaded; the result lists the rejected lines.
+    await page.goto('/imports')
+    expect(await axe()).toEqual([])
+    await page.getByLabel('CSV file').setInputFiles(require.resolve('../../docs/profiles-example.csv'))
+    await page.getByRole('button', { name: 'Import', exact: true }).click()
+    await page.waitForURL(/\/imports\?id=\d+$/)
+    await expect(page.getByRole('cell', { name: 'email: invalid address' }).isVisible()).resolves.toBe(true)
+    expect(await axe()).toEqual([])
+    await screenshot(page, 'import-profiles')
+
     const { id: recurringId, run } = await recurring
     await page.goto('/recurring-deliveries')
     expect(await axe()).toEqual([])

@@ -15,6 +15,7 @@ import { seededSecret } from '../support/seed'
 const specifiedRights: Record<string, Right> = {
   // prepare (and start): create, edit, prepare, delete; import profiles
   'post /api/profiles': 'editDeliveries',
+  'post /api/profiles/import': 'editDeliveries',
   'post /api/deliveries': 'editDeliveries',
   'patch /api/deliveries/{id}': 'editDeliveries',
   'delete /api/deliveries/{id}': 'editDeliveries',
@@ -46,6 +47,7 @@ const specifiedRights: Record<string, Right> = {
   'get /api/webhooks': 'administer',
   'post /api/webhooks': 'administer',
   'delete /api/webhooks/{id}': 'administer',
+  'get /api/addresses/{email}/history': 'administer',
   // the bounce webhook's own role (and admin): asynchronous bounces and complaints, nothing else
   'post /api/bounces': 'reportBounces',
   // those who work on deliveries (prepare, approve, start): a full recount of the logs per call
@@ -55,6 +57,7 @@ const specifiedRights: Record<string, Right> = {
   'get /api/profiles': 'read',
   'get /api/profiles/{id}': 'read',
   'get /api/profiles/{id}/history': 'read',
+  'get /api/imports/{id}': 'read',
   'get /api/deliveries': 'read',
   'get /api/deliveries/{id}': 'read',
   'get /api/deliveries/{id}/sending-logs': 'read',

@@ -60,6 +60,7 @@ describe('hostile input', () => {
     user: 0,
     sacrificialToken: 0,
     webhook: 0,
+    csvImport: 0,
   }
   const quarantined = 'quarantined@example.com'
   let session = ''
@@ -94,6 +95,12 @@ describe('hostile input', () => {
       createdBy: 'hostile',
     })
     ids.profiles = await importProfiles(h, 3)
+    const csvImport = await h.app.request('/api/profiles/import', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.tokens.creator}`, 'content-type': 'text/csv' },
+      body: 'externalId,email\nhostile-csv,hostile-csv@example.com\n',
+    })
+    ids.csvImport = ((await csvImport.json()) as { id: number }).id
     await fixtureDeliveries()
     await fixtureRecurringAndAddresses()
     await logIntoDashboard()
@@ -428,6 +435,7 @@ describe('hostile input', () => {
     if (op.path.startsWith('/api/tokens/')) return [String(ids.sacrificialToken)]
     if (op.path.startsWith('/api/webhooks/')) return [String(ids.webhook)]
     if (op.path.startsWith('/api/sink/messages/')) return ['1']
+    if (op.path.startsWith('/api/imports/')) return [String(ids.csvImport)]
     throw new Error(
       `no existing value for {${param}} of ${op.path}: add one, so its requests reach validation`,
     )
