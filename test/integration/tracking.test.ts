@@ -246,7 +246,7 @@ describe('tracking opens and clicks', () => {
     expect(sending.headers.get('content-type')).toContain('text/csv')
     const lines = (await sending.text()).trim().split('\n')
     expect(lines[0]).toBe(
-      'id,profileId,email,status,failureType,failureReason,smtpCode,attempts,inDoubt,sentAt,messageId',
+      'id,profileId,email,status,failureType,failureCategory,failureReason,smtpCode,attempts,inDoubt,sentAt,messageId',
     )
     expect(lines).toHaveLength(4)
     expect(lines[1]).toContain(',sent,')
