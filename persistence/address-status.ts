@@ -175,6 +175,17 @@ export async function recordAddressChange(
   })
 }
 
+/** The columns of a released address (by an administrator or the retention schedule): valid, no errors counted. */
+export function releasedStatus(db: Database, now: Date) {
+  return {
+    status: 'valid' as const,
+    error_count: 0,
+    last_error_reason: null,
+    quarantine_type: null,
+    updated_at: db.date(now),
+  }
+}
+
 /** An administrator releases a quarantined or denylisted address: valid again, its counter at zero. */
 export async function releaseAddress(
   db: Database,
@@ -186,15 +197,7 @@ export async function releaseAddress(
   return db.knex.transaction(async (trx) => {
     const row = await trx('address_status').where('email', normalised).first()
     if (!row) return false
-    await trx('address_status')
-      .where('email', normalised)
-      .update({
-        status: 'valid',
-        error_count: 0,
-        last_error_reason: null,
-        quarantine_type: null,
-        updated_at: db.date(now),
-      })
+    await trx('address_status').where('email', normalised).update(releasedStatus(db, now))
     await recordAddressChange(trx, db, normalised!, {
       status: 'valid',
       previous: row.status,

@@ -2,6 +2,7 @@ import type { Database } from './database'
 import { finalStatuses } from '../domain/delivery-states'
 import { computeDeliveryStats } from './stats'
 import { countSendingLogs } from './sending-logs'
+import { releasedStatus } from './address-status'
 
 /**
  * Retention (README "Retention and quarantine clean-up"): the logs of a delivery that ended before the
@@ -87,13 +88,7 @@ export async function releaseSoftQuarantines(
     await trx('address_status')
       .whereIn('email', emails)
       .andWhere({ status: 'quarantined', quarantine_type: 'soft' })
-      .update({
-        status: 'valid',
-        error_count: 0,
-        last_error_reason: null,
-        quarantine_type: null,
-        updated_at: db.date(now),
-      })
+      .update(releasedStatus(db, now))
     await trx('address_history').insert(
       emails.map((email) => ({
         email,
