@@ -106,6 +106,17 @@ describe('CSV profile import', () => {
     expect(Number((await h.db.knex('import_row').count('* as n'))[0].n)).toBe(0)
   })
 
+  test('every character of a value arrives as written: quotes, backslashes, JSON, question marks, emoji', async () => {
+    const odd = 'O"Brien \\ {"x": [1]} ? ?? $1 \u00fc 𝒳 end'
+    const csv = `externalId,email,firstName,note\ncsv-odd,odd@example.com,"${odd.replace(/"/g, '""')}","${odd.replace(/"/g, '""')}"\n`
+    const res = await importCsv(csv)
+    expect(res.body).toMatchObject({ status: 'finished', created: 1, rejected: 0 })
+    const profile = await profileByExternalId('csv-odd')
+    const attributes =
+      typeof profile.attributes === 'string' ? JSON.parse(profile.attributes) : profile.attributes
+    expect([profile.first_name, attributes]).toEqual([odd, { note: odd }])
+  })
+
   test("the README's example file gives the reply the README shows", async () => {
     const seeded = await h.api('POST', '/api/profiles', {
       body: { profiles: [{ externalId: 'ada', email: 'ada@example.com', firstName: 'Ada' }] },
