@@ -36,7 +36,11 @@ export function dueToStart(confirmedAt: Date, contactDate: Date | null): Date {
 }
 
 /** Whether a delivery due to start at `due` and still not sending at `now` has waited too long. */
-export function startPendingTooLong(due: Date, now: Date, settings: Pick<AlertWatchSettings, 'startPendingMs'>) {
+export function startPendingTooLong(
+  due: Date,
+  now: Date,
+  settings: Pick<AlertWatchSettings, 'startPendingMs'>,
+) {
   return now.getTime() - due.getTime() >= settings.startPendingMs
 }
 

@@ -1,6 +1,7 @@
 import { openDatabase, type Database } from '../../persistence/database'
 import { startAlertWatchdog, type AlertWatchdog } from '../../server/alert-watchdog'
 import { importProfiles, readyDelivery, startHarness, waitUntil, type Harness } from '../support/harness'
+import { dashboardClient } from '../support/dashboard-client'
 
 const opsAddress = 'ops@alerts.test'
 const minRateWindowMs = 8000
@@ -99,6 +100,13 @@ describe('alerts', () => {
       const [email] = await emailsOf(id, 'delivery_failed')
       expect(email.subject).toBe(`Herald alert: delivery ${id} "Doomed"`)
       expect(email.text).toContain(failed.sendError)
+
+      // The delivery's page lists it, named as people say it.
+      const browser = dashboardClient(h)
+      await browser.logIn(h.tokens.viewer)
+      const page = await browser.get(`/deliveries/${id}`)
+      const table = /<table data-table="alerts">[\s\S]*?<\/table>/.exec(page.text)?.[0] ?? ''
+      expect(table).toContain('<tr data-criterion="delivery_failed"><td>Delivery failed</td>')
     } finally {
       h.sink.recipientRule = null
     }
