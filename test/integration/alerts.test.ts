@@ -81,6 +81,12 @@ describe('alerts', () => {
     return alerts[0]
   }
 
+  test('alerts filter by criterion; an unknown one is refused with 400 naming the field', async () => {
+    const refused = await h.api('GET', '/api/alerts?criterion=slow', { as: 'viewer' })
+    expect(refused.status).toBe(400)
+    expect(refused.body.error.field).toBe('criterion')
+  })
+
   test('a delivery whose batch fails for good raises one delivery_failed alert with the reason', async () => {
     const ids = await importProfiles(h, 3, undefined, 'failing')
     // The relay closes the channel for these recipients: the batch retries until it gives up.
