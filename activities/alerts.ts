@@ -1,8 +1,22 @@
 import type { Database } from '../persistence/database'
 import type { Mailer } from '../mail/transport'
 import { bounceRatioExceeded, percent } from '../domain/kpis'
+import {
+  belowMinRate,
+  dueToStart,
+  ratePerMinute,
+  spokenDuration,
+  startPendingTooLong,
+  type AlertWatchSettings,
+} from '../domain/alerts'
 import { countSendingLogs } from '../persistence/sending-logs'
-import { markAlertEmailed, recordAlert, type AlertCriterion } from '../persistence/alerts'
+import {
+  deliveriesNotStarted,
+  markAlertEmailed,
+  recordAlert,
+  sendingThroughput,
+  type AlertCriterion,
+} from '../persistence/alerts'
 import { deliveryLabel } from '../persistence/deliveries'
 
 export interface AlertSettings {
@@ -58,4 +72,69 @@ export async function checkBounceRatio(deps: AlertDeps, deliveryId: number): Pro
     `Delivery ${deliveryId}: ${outcome.failed} of ${processed} processed messages bounced or failed ` +
       `(${percent(outcome.failed, processed)} %, threshold ${percent(deps.alerts.bounceRatio, 1)} %).`,
   )
+}
+
+/** Raises the delivery-failed alert: the send ended failed (a batch failed for good), with the reason. */
+export async function alertDeliveryFailed(
+  deps: AlertDeps,
+  deliveryId: number,
+  reason: string | null | undefined,
+): Promise<void> {
+  const counts = await countSendingLogs(deps.db, deliveryId)
+  await raiseAlert(
+    deps,
+    deliveryId,
+    'delivery_failed',
+    `Delivery ${deliveryId} failed: ${reason || 'no reason recorded'}. ` +
+      `${counts.sent} messages were sent; ${counts.failed + counts.in_doubt} failed or were left unsent.`,
+  )
+}
+
+export interface WatchDeps extends AlertDeps {
+  watch: AlertWatchSettings
+}
+
+/**
+ * One look of the alert watchdog (the API runs it: the typical cause of a delivery that does not start
+ * is that no worker runs). Several API processes may look at once; an alert is still raised once.
+ */
+export async function watchDeliveries(deps: WatchDeps): Promise<void> {
+  await alertStartPending(deps)
+  await alertMinRate(deps)
+}
+
+/** Confirmed deliveries not sending `startPendingMs` after they should have started. */
+async function alertStartPending(deps: WatchDeps): Promise<void> {
+  const now = deps.clock()
+  const dueBefore = new Date(now.getTime() - deps.watch.startPendingMs)
+  for (const d of await deliveriesNotStarted(deps.db, dueBefore)) {
+    const due = dueToStart(d.confirmedAt, d.contactDate)
+    if (!startPendingTooLong(due, now, deps.watch)) continue
+    await raiseAlert(
+      deps,
+      d.id,
+      'start_pending',
+      `Delivery ${d.id} was confirmed but has not started sending ${spokenDuration(now.getTime() - due.getTime())} ` +
+        `after it was due (${due.toISOString()}; threshold ${spokenDuration(deps.watch.startPendingMs)}). ` +
+        'Is a worker running on its task queue?',
+    )
+  }
+}
+
+/** Deliveries sending fewer than `minRatePerMinute` messages a minute over the last window. */
+async function alertMinRate(deps: WatchDeps): Promise<void> {
+  if (deps.watch.minRatePerMinute <= 0) return
+  const now = deps.clock()
+  const windowMs = deps.watch.minRateWindowMs
+  for (const d of await sendingThroughput(deps.db, new Date(now.getTime() - windowMs))) {
+    if (!belowMinRate(d.processed, deps.watch)) continue
+    const rate = Math.round(ratePerMinute(d.processed, windowMs) * 100) / 100
+    await raiseAlert(
+      deps,
+      d.id,
+      'min_rate',
+      `Delivery ${d.id} is sending ${rate} messages per minute (${d.processed} in the last ` +
+        `${spokenDuration(windowMs)}), below the minimum of ${deps.watch.minRatePerMinute}.`,
+    )
+  }
 }

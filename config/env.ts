@@ -4,6 +4,7 @@ import ms from 'ms'
 import { defaultDeliverySettings, type DeliverySettings } from '../domain/settings'
 import type { DeliveryGuarantee } from '../domain/sending'
 import { defaultQuarantineRules, type QuarantineRules } from '../domain/quarantine'
+import type { AlertWatchSettings } from '../domain/alerts'
 
 /** All of Herald's settings, from environment variables (see README "Configuration"). */
 export interface HeraldConfig {
@@ -58,12 +59,7 @@ export interface HeraldConfig {
   /** Tracking hits the API holds in memory while the database is down; beyond that a hit gets 503. */
   trackingBuffer: number
   quarantine: QuarantineRules
-  alerts: {
-    /** A delivery whose bounces exceed this share of processed messages raises an alert. */
-    bounceRatio: number
-    /** Who receives alerts by email (none: alerts are only recorded). */
-    emails: string[]
-  }
+  alerts: AlertConfig
   /** Recurring deliveries may not run more often than this (10 minutes; tests use seconds). */
   minRecurrenceMs: number
   /**
@@ -77,6 +73,16 @@ export interface HeraldConfig {
    */
   retention: { logRetentionMs: number; quarantineReleaseMs: number; intervalMs: number; batchSize: number }
   webhooks: WebhookSettings
+}
+
+/** Delivery alerts (README "How it works", Alerts). */
+export interface AlertConfig extends AlertWatchSettings {
+  /** A delivery whose bounces exceed this share of processed messages raises an alert. */
+  bounceRatio: number
+  /** Who receives alerts by email (none: alerts are only recorded). */
+  emails: string[]
+  /** How often each API process's watchdog looks for deliveries pending or sending too slowly. */
+  checkIntervalMs: number
 }
 
 /** Outgoing webhooks (README "Webhooks"). */
@@ -119,6 +125,15 @@ function ratio(env: Env, name: string, fallback: number): number {
   const value = raw.endsWith('%') ? Number(raw.slice(0, -1)) / 100 : Number(raw)
   if (!Number.isFinite(value) || value < 0 || value > 1)
     throw new Error(`${name} must be a ratio such as 0.05 or 5% (got '${raw}')`)
+  return value
+}
+
+/** A number ≥ 0, decimals allowed (a rate). */
+function decimal(env: Env, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number ≥ 0 (got '${raw}')`)
   return value
 }
 
@@ -319,6 +334,10 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
         .split(',')
         .map((address) => address.trim())
         .filter(Boolean),
+      startPendingMs: duration(env, 'HERALD_ALERT_START_PENDING', 30 * 60_000),
+      minRatePerMinute: decimal(env, 'HERALD_ALERT_MIN_RATE', 0),
+      minRateWindowMs: Math.max(duration(env, 'HERALD_ALERT_MIN_RATE_WINDOW', 10 * 60_000), 1000),
+      checkIntervalMs: Math.max(duration(env, 'HERALD_ALERT_CHECK_INTERVAL', 60_000), 200),
     },
     minRecurrenceMs: Math.max(duration(env, 'HERALD_MIN_RECURRENCE', 10 * 60_000), 1000),
     imports: {
