@@ -34,17 +34,33 @@ export interface AlertDeps {
   clock: () => Date
 }
 
-/** Records an alert once per criterion per delivery and emails it to the configured addresses. */
+/**
+ * Records an alert once per criterion per delivery and emails it to the configured addresses. With
+ * `emailInBackground` only the record is awaited: a relay that hangs does not hold up the caller (the
+ * workflow task recording a failed status); the email's outcome is recorded when it has one.
+ */
 export async function raiseAlert(
   deps: AlertDeps,
   deliveryId: number,
   criterion: AlertCriterion,
   message: string,
+  options: { emailInBackground?: boolean } = {},
 ): Promise<void> {
   const id = await recordAlert(deps.db, { deliveryId, criterion, message, at: deps.clock() })
   if (id === null || deps.alerts.emails.length === 0) return
-  const label = await deliveryLabel(deps.db, deliveryId)
+  const emailing = emailAlert(deps, id, deliveryId, criterion, message)
+  if (!options.emailInBackground) await emailing
+}
+
+async function emailAlert(
+  deps: AlertDeps,
+  id: number,
+  deliveryId: number,
+  criterion: AlertCriterion,
+  message: string,
+): Promise<void> {
   try {
+    const label = await deliveryLabel(deps.db, deliveryId)
     await deps.mailer.transporter.sendMail({
       from: deps.defaultFrom,
       to: deps.alerts.emails,
@@ -87,6 +103,7 @@ export async function alertDeliveryFailed(
     'delivery_failed',
     `Delivery ${deliveryId} failed: ${reason || 'no reason recorded'}. ` +
       `${counts.sent} messages were sent; ${counts.failed + counts.in_doubt} failed or were left unsent.`,
+    { emailInBackground: true },
   )
 }
 
