@@ -64,9 +64,10 @@ export interface HeraldConfig {
   minRecurrenceMs: number
   /**
    * CSV profile imports: files of up to `syncRows` rows are applied within the request, larger ones by a
-   * workflow in chunks of `chunkRows` lines; a file may be up to `maxBytes`.
+   * workflow in chunks of `chunkRows` lines; a file may be up to `maxBytes`. An upload still staging
+   * `stagingTimeoutMs` after it began was abandoned (the API stopped): the next upload discards it.
    */
-  imports: { syncRows: number; chunkRows: number; maxBytes: number }
+  imports: { syncRows: number; chunkRows: number; maxBytes: number; stagingTimeoutMs: number }
   /**
    * The `herald-retention` schedule, every `intervalMs`: logs of deliveries ended more than `logRetentionMs`
    * ago are purged, `batchSize` rows a statement; soft quarantines older than `quarantineReleaseMs` released.
@@ -344,6 +345,7 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       syncRows: integer(env, 'HERALD_IMPORT_SYNC_ROWS', 10_000),
       chunkRows: integer(env, 'HERALD_IMPORT_CHUNK_ROWS', 5_000, 1),
       maxBytes: integer(env, 'HERALD_IMPORT_MAX_BYTES', 1024 ** 3, 1),
+      stagingTimeoutMs: duration(env, 'HERALD_IMPORT_STAGING_TIMEOUT', 24 * 3600_000),
     },
     retention: {
       logRetentionMs: duration(env, 'HERALD_LOG_RETENTION', 180 * 24 * 3600_000),

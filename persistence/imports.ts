@@ -144,6 +144,20 @@ export async function discardImport(db: Database, importId: number) {
   await db.knex('import_job').where('id', importId).delete()
 }
 
+/**
+ * Uploads that began before `before` and never finished staging (the API stopped while the file came in):
+ * their staged rows and the job go. A new upload calls this, so they do not pile up.
+ */
+export async function discardAbandonedImports(db: Database, before: Date): Promise<number> {
+  const abandoned: { id: number }[] = await db
+    .knex('import_job')
+    .select('id')
+    .where('status', 'staging')
+    .andWhere('created_at', '<', db.date(before))
+  for (const { id } of abandoned) await discardImport(db, Number(id))
+  return abandoned.length
+}
+
 /** Applies the next `chunkRows` staged lines; `done` once none is left (the job is then finished). */
 export async function applyImportChunk(
   db: Database,
