@@ -204,7 +204,10 @@ export async function countRunLogs(db: Database, runIds: number[]): Promise<Map<
   return new Map(runIds.map((id) => [id, byRun.get(id) ?? emptyCounts()]))
 }
 
-/** Sending-log counts of each execution of a recurring delivery. */
+/**
+ * Sending-log counts of each execution of a recurring delivery; an execution whose logs were purged
+ * (retention) counts what was kept before they went, as a delivery's own counts do.
+ */
 export async function countExecutionLogs(
   db: Database,
   recurringId: number,
@@ -216,7 +219,19 @@ export async function countExecutionLogs(
     .select('s.delivery_id as key', 's.status', 's.in_doubt')
     .count('* as count')
     .groupBy('s.delivery_id', 's.status', 's.in_doubt')
-  return tally(rows as never)
+  const counts = tally(rows as never)
+  const purged: { delivery_id: number; counts: unknown }[] = await db
+    .knex('delivery_log_purge as p')
+    .join('delivery as d', 'd.id', 'p.delivery_id')
+    .where('d.recurring_id', recurringId)
+    .select('p.delivery_id', 'p.counts')
+  for (const row of purged) {
+    const kept = (
+      typeof row.counts === 'string' ? JSON.parse(row.counts) : row.counts
+    ) as Partial<StatusCounts>
+    counts.set(Number(row.delivery_id), { ...emptyCounts(), ...kept })
+  }
+  return counts
 }
 
 export async function countRunsByStatus(

@@ -9,6 +9,7 @@ import {
   waitUntil,
   type Harness,
 } from '../support/harness'
+import { createRecurring, waitForRuns, withStatus } from '../support/recurring'
 
 /**
  * The `herald-retention` schedule with a short retention: the logs of an ended delivery go, its KPIs
@@ -44,6 +45,42 @@ describe('retention and quarantine clean-up', () => {
     const res = await h.api('POST', '/api/bounces', { as: 'bounces', body: { events } })
     expect(res.status).toBe(200)
   }
+
+  /** Triggers a pass of the schedule and waits for it to complete; its report. */
+  async function retentionPass() {
+    const schedule = await ensureRetentionSchedule(h.client, h.config)
+    const before = (await schedule.describe()).info.recentActions.length
+    await schedule.trigger()
+    return waitUntil('a retention pass to complete', async () => {
+      const actions = (await schedule.describe()).info.recentActions
+      if (actions.length <= before) return null
+      const recent = actions.at(-1)!
+      const run = h.client.workflow.getHandle(
+        recent.action.workflow.workflowId,
+        recent.action.workflow.firstExecutionRunId,
+      )
+      return (await run.describe()).status.name === 'COMPLETED' && run.result()
+    })
+  }
+
+  test('a recurring delivery keeps its totals once the logs of its executions are purged', async () => {
+    const profileIds = await importProfiles(h, 3)
+    const id = await createRecurring(h, { audience: { profileIds }, recurrence: { every: '1h' } })
+    expect((await h.api('POST', `/api/recurring-deliveries/${id}/trigger`, { as: 'workflow' })).status).toBe(
+      200,
+    )
+    const [run] = await waitForRuns(h, id, (r) => withStatus(r, 'sent').length === 1)
+    const execution = await h.waitForStatus(run.executionId, 'finished')
+    const totalsBefore = (await h.api('GET', `/api/recurring-deliveries/${id}`, { as: 'viewer' })).body.totals
+    expect(totalsBefore.progress).toMatchObject({ delivered: 3 })
+    await h.api('POST', `/api/recurring-deliveries/${id}/stop`, { as: 'workflow' })
+    await untilClock(Math.max(new Date(execution.finishedAt).getTime(), Date.now()) + 2_100)
+    await retentionPass()
+    expect(await count('sending_log', run.executionId)).toBe(0)
+    const totalsAfter = (await h.api('GET', `/api/recurring-deliveries/${id}`, { as: 'viewer' })).body.totals
+    expect(totalsAfter.progress).toEqual(totalsBefore.progress)
+    expect(totalsAfter.kpis).toEqual(totalsBefore.kpis)
+  })
 
   test('a pass purges ended deliveries in small batches and keeps their KPIs; releases soft quarantines only', async () => {
     const ids = await importProfiles(h, 5)
