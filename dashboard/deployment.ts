@@ -23,6 +23,11 @@ export interface DeliveryJson {
   excludedCount: number
   contactDate: string | null
   timeZone: string | null
+  /** Sent at each recipient's local time: the contact date is read in each profile's zone. */
+  recipientTimeZone?: boolean
+  /** Its waves, earliest first, and the first one with recipients still to send. */
+  waves?: WaveJson[] | null
+  nextWave?: WaveJson | null
   createdBy: string
   createdAt: string | null
   approvedBy: string | null
@@ -52,6 +57,17 @@ export interface DeliveryJson {
   /** An execution of a recurring delivery: its runs send it, the delivery commands do not apply. */
   recurringId?: number | null
   periodKey?: string | null
+}
+
+/** One wave of a delivery sent at each recipient's local time, as the API returns it. */
+export interface WaveJson {
+  at: string
+  atText: string
+  zones: string[]
+  recipients: number
+  sent: number
+  failed: number
+  unfinished: number
 }
 
 export interface Tile {
