@@ -111,11 +111,14 @@ export const DeliveryCreate = z
     ...content,
     /** ISO 8601; without an offset it is read in `timeZone` */
     contactDate: z.string().max(64).nullable().optional(),
-    recipientTimeZone: z.boolean().optional().openapi({
-      description:
-        'Send at each recipient’s local time: `contactDate` (without offset) is read in each profile’s ' +
-        'time zone (the delivery’s `timeZone` for a profile without one) and sent in waves',
-    }),
+    recipientTimeZone: z
+      .boolean()
+      .optional()
+      .openapi({
+        description:
+          'Send at each recipient’s local time: `contactDate` (without offset) is read in each profile’s ' +
+          'time zone (the delivery’s `timeZone` for a profile without one) and sent in waves',
+      }),
     requireApproval: z.boolean().optional(),
     /** Approval waits for a proof of the current content (default: HERALD_REQUIRE_PROOF). */
     requireProof: z.boolean().optional(),
@@ -155,8 +158,12 @@ export const Progress = z
 export const Wave = z
   .object({
     at: z.string().openapi({ description: 'The instant the wave is sent (ISO 8601, UTC)' }),
-    atText: z.string().openapi({ description: 'The instant in words in its zone: "2026-12-01 09:00 Europe/Paris"' }),
-    zones: z.array(z.string()).openapi({ description: 'The time zones whose contact time falls on this instant' }),
+    atText: z
+      .string()
+      .openapi({ description: 'The instant in words in its zone: "2026-12-01 09:00 Europe/Paris"' }),
+    zones: z
+      .array(z.string())
+      .openapi({ description: 'The time zones whose contact time falls on this instant' }),
     recipients: z.number(),
     sent: z.number(),
     failed: z.number(),

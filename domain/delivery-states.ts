@@ -103,7 +103,8 @@ export function waitingFor(d: DeliveryProgress): string {
     case 'ready':
       return `waiting for a user with the "Start deliveries" role to confirm ${d.messagesToDeliver} messages`
     case 'start_pending':
-      if (d.nextWave) return `waiting for wave ${d.nextWave.number} of ${d.nextWave.total}: ${d.nextWave.text}`
+      if (d.nextWave)
+        return `waiting for wave ${d.nextWave.number} of ${d.nextWave.total}: ${d.nextWave.text}`
       return `waiting for the contact date ${new Date(d.contactDate ?? 0).toISOString()}`
     case 'sending': {
       const done = `sending: ${d.batchesDone} of ${d.batchCount} batches done`

@@ -60,7 +60,10 @@ export function planWaves(
   firstBatch = 0,
 ): PlannedWave[] {
   const wall = wallClock(contactDate, deliveryZone)
-  const byInstant = new Map<number, { zones: Set<string>; profileZones: (string | null)[]; recipients: number }>()
+  const byInstant = new Map<
+    number,
+    { zones: Set<string>; profileZones: (string | null)[]; recipients: number }
+  >()
   for (const { zone, recipients } of counts) {
     if (recipients <= 0) continue
     const effective = effectiveZone(zone, deliveryZone)

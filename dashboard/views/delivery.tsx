@@ -79,8 +79,8 @@ function Summary(props: { delivery: DeliveryJson }) {
         <dd>
           {d.contactDate && d.recipientTimeZone ? (
             <>
-              {Luxon.fromISO(d.contactDate, { zone: d.timeZone ?? 'UTC' }).toFormat('yyyy-LL-dd HH:mm')} in each
-              recipient’s time zone ({d.timeZone ?? 'UTC'} for profiles without one)
+              {Luxon.fromISO(d.contactDate, { zone: d.timeZone ?? 'UTC' }).toFormat('yyyy-LL-dd HH:mm')} in
+              each recipient’s time zone ({d.timeZone ?? 'UTC'} for profiles without one)
             </>
           ) : d.contactDate ? (
             <>

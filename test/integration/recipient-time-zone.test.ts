@@ -156,7 +156,10 @@ describe('a delivery sent at each recipient’s local time', () => {
     // Past the second wave's instant, a paused delivery sends nothing.
     await untilClock(planned + 3000)
     expect(arrival(dueLog.email)).toBeUndefined()
-    expect((await h.api('GET', `/api/deliveries/${id}`)).body.nextWave).toMatchObject({ sent: 0, unfinished: 1 })
+    expect((await h.api('GET', `/api/deliveries/${id}`)).body.nextWave).toMatchObject({
+      sent: 0,
+      unfinished: 1,
+    })
 
     const resumed = await h.api('POST', `/api/deliveries/${id}/resume`, { as: 'start' })
     expect(resumed.status).toBe(200)
@@ -185,7 +188,13 @@ describe('a delivery sent at each recipient’s local time', () => {
 
   test('recipientTimeZone needs a contact date without an offset: otherwise 400 naming the field', async () => {
     const profileIds = await importProfiles(h, 1)
-    const base = { label: 'Local', subject: 'S', text: 'T', audience: { profileIds }, recipientTimeZone: true }
+    const base = {
+      label: 'Local',
+      subject: 'S',
+      text: 'T',
+      audience: { profileIds },
+      recipientTimeZone: true,
+    }
     const count = async () => (await h.api('GET', '/api/deliveries?pageSize=1')).body.total as number
     const before = await count()
     const noDate = await h.api('POST', '/api/deliveries', { body: base })
@@ -196,12 +205,16 @@ describe('a delivery sent at each recipient’s local time', () => {
     })
     expect(withOffset.status).toBe(400)
     expect(withOffset.body.error.field).toBe('contactDate')
-    const utc = await h.api('POST', '/api/deliveries', { body: { ...base, contactDate: '2030-01-01T09:00Z' } })
+    const utc = await h.api('POST', '/api/deliveries', {
+      body: { ...base, contactDate: '2030-01-01T09:00Z' },
+    })
     expect(utc.status).toBe(400)
     expect(utc.body.error.field).toBe('contactDate')
     expect(await count()).toBe(before) // nothing created
 
-    const created = await h.api('POST', '/api/deliveries', { body: { ...base, contactDate: '2030-01-01T09:00' } })
+    const created = await h.api('POST', '/api/deliveries', {
+      body: { ...base, contactDate: '2030-01-01T09:00' },
+    })
     expect(created.status).toBe(201)
     expect(created.body).toMatchObject({ recipientTimeZone: true, waves: null, nextWave: null })
     const moved = await h.api('POST', `/api/deliveries/${created.body.id}/schedule`, {
