@@ -144,8 +144,8 @@ function Waves(props: { delivery: DeliveryJson }) {
       <p data-field="next-wave">
         {next ? (
           <>
-            Next wave: <DateTime value={next.at} zone={next.zones[0] ?? 'UTC'} seconds /> ({next.recipients}{' '}
-            recipients, {next.sent} sent)
+            Next wave: <DateTime value={next.at} zone={next.zones[0] ?? 'UTC'} seconds /> (
+            {next.recipients === 1 ? '1 recipient' : `${next.recipients} recipients`}, {next.sent} sent)
           </>
         ) : (
           'No wave left to send.'
