@@ -92,11 +92,33 @@ export function planWaves(
     })
 }
 
-/** The number of batches of the waves due at `now` (waves are in order, so these come first). */
+/**
+ * The end of the batches that may start at `now`: those of the waves due, in batch order, up to the first
+ * wave still ahead (a later wave never goes before an earlier one's batches).
+ */
 export function dueBatchEnd(waves: readonly Wave[], now: number): number {
   let end = 0
-  for (const wave of waves) if (wave.at <= now) end = wave.firstBatch + wave.batches
+  for (const wave of waves) {
+    if (wave.at > now) break
+    end = wave.firstBatch + wave.batches
+  }
   return end
+}
+
+/**
+ * A new contact time for the waves not started yet (batches from `fromBatch` on): each is planned again at
+ * the instant the new wall-clock time falls on in its zone; waves already started keep their instant.
+ */
+export function replanWaves(
+  waves: readonly Wave[],
+  contactDate: number,
+  deliveryZone: string | null | undefined,
+  fromBatch: number,
+): Wave[] {
+  const wall = wallClock(contactDate, deliveryZone)
+  return waves.map((wave) =>
+    wave.firstBatch < fromBatch ? wave : { ...wave, at: instantIn(wall, wave.zones[0] ?? 'UTC') },
+  )
 }
 
 /** The first wave whose batches have not all been started, or null. */

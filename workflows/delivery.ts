@@ -66,7 +66,7 @@ export interface DeliveryOutcome {
   messagesToDeliver: number
 }
 
-const { prepareDelivery, saveEdit, saveSchedule, deleteDelivery } =
+const { prepareDelivery, saveEdit, saveSchedule, deleteDelivery, moveRemainingWaves } =
   proxyActivities<HeraldActivities>(workActivityOptions)
 
 /** A preparation that failed for good on the delivery's own data (see activities' failPreparation). */
@@ -224,7 +224,7 @@ class DeliveryLifecycle {
         message: 'every command names the user who gives it (by)',
       }
     }
-    const illegal = illegalTransition(kind, this.s.status)
+    const illegal = this.movesWaves(kind) ? null : illegalTransition(kind, this.s.status)
     if (illegal) return { refusal: messages.refusals.illegalTransition, message: illegal }
     if (kind === 'approve' && this.input.approverMustDiffer && input.by === this.input.createdBy) {
       return {
@@ -417,6 +417,12 @@ class DeliveryLifecycle {
 
   private async handleWhileSending(command: Command): Promise<void> {
     const { kind } = command
+    if (command.kind === 'schedule' && this.movesWaves(kind)) {
+      const refusal = this.refusal(kind, command.input)
+      if (refusal) return command.reply(refusal)
+      await this.moveWaves(command.input.contactDate, command.input.timeZone)
+      return command.reply({ view: this.view() })
+    }
     if (!canApply(kind, this.s.status) || !['pause', 'stop', 'resume'].includes(kind)) {
       return command.reply(
         this.refusal(kind, command.input) ?? {
@@ -459,6 +465,23 @@ class DeliveryLifecycle {
   /** The batches that may start now: every batch, or those of the waves already due. */
   private dueBatches(): number {
     return this.s.waves ? dueBatchEnd(this.s.waves, Date.now()) : this.s.batchCount
+  }
+
+  /** While a delivery sent in waves is under way, a new contact time moves the waves not started yet. */
+  private movesWaves(kind: DeliveryCommand): boolean {
+    const { waves, status, nextBatch } = this.s
+    return kind === 'schedule' && !!waves && isSending(status) && nextWave(waves, nextBatch) !== null
+  }
+
+  private async moveWaves(contactDate: number | null, timeZone: string | null | undefined): Promise<void> {
+    if (contactDate === null) return
+    await saveSchedule(this.input.deliveryId, contactDate, timeZone)
+    this.s.contactDate = contactDate
+    this.s.waves = await moveRemainingWaves(this.input.deliveryId, this.s.nextBatch)
+    // The validity period still runs from the last wave's instant.
+    const lastWave = this.s.waves.at(-1)?.at ?? Date.now()
+    this.s.validUntil = Math.max(this.s.validUntil ?? 0, lastWave + this.input.settings.validityMs)
+    this.describe()
   }
 
   /** When sending starts: the contact date, or the first wave's instant. */

@@ -186,6 +186,49 @@ describe('a delivery sent at each recipient’s local time', () => {
     expect(log.plannedAt).toBe(wave.at)
   })
 
+  test('a new contact time while sending moves the waves not sent yet; those sent keep their instant', async () => {
+    const profileIds = await importProfiles(
+      h,
+      2,
+      (i) => ({ timeZone: ['Etc/GMT-1', 'Etc/GMT+1'][i - 1] }),
+      'tzm',
+    )
+    const id = await readyDelivery(h, profileIds, {
+      contactDate: wallClockIn(0),
+      timeZone: 'UTC',
+      recipientTimeZone: true,
+    })
+    await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start' })
+    const [pastLog, laterLog] = await Promise.all(
+      profileIds.map(async (pid) => (await sendingLogs(id)).find((l) => l.profileId === pid)!),
+    )
+    await waitUntil('the past wave to arrive', () => arrival(pastLog.email), 20_000)
+    await waitUntil(
+      'the workflow to wait for wave 2',
+      async () =>
+        (await deliveryWorkflow(h, id).query(workflowMetadataQuery)).currentDetails?.includes(
+          'waiting for wave 2 of 2',
+        ),
+      20_000,
+    )
+    const before = (await h.api('GET', `/api/deliveries/${id}`)).body.waves
+
+    // 9:00 in UTC−1 is 10:00 UTC: a wall-clock time an hour before "now + 8 s" lands the wave 8 s from now.
+    const contactDate = wallClockIn(8000 - 3600_000)
+    const planned = DateTime.fromISO(contactDate, { zone: 'Etc/GMT+1' }).toMillis()
+    const moved = await h.api('POST', `/api/deliveries/${id}/schedule`, { body: { contactDate } })
+    expect(moved.status).toBe(200)
+    expect(moved.body.status).toBe('sending')
+    expect(moved.body.waves[0].at).toBe(before[0].at)
+    expect(Date.parse(moved.body.waves[1].at)).toBe(planned)
+    expect((await sendingLogs(id)).find((l) => l.profileId === laterLog.profileId)!.plannedAt).toBe(
+      new Date(planned).toISOString(),
+    )
+    const second = await waitUntil('the moved wave to arrive', () => arrival(laterLog.email), 60_000)
+    expect(second.receivedAt.getTime()).toBeGreaterThanOrEqual(planned)
+    await h.waitForStatus(id, 'finished')
+  })
+
   test('recipientTimeZone needs a contact date without an offset: otherwise 400 naming the field', async () => {
     const profileIds = await importProfiles(h, 1)
     const base = {
