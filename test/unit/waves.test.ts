@@ -1,5 +1,13 @@
 import { DateTime } from 'luxon'
-import { describeWave, dueBatchEnd, instantIn, nextWave, planWaves, wallClock } from '../../domain/waves'
+import {
+  describeWave,
+  dueBatchEnd,
+  instantIn,
+  nextWave,
+  planWaves,
+  replanWaves,
+  wallClock,
+} from '../../domain/waves'
 import { waitingFor } from '../../domain/delivery-states'
 
 const nineInParis = DateTime.fromISO('2026-12-01T09:00', { zone: 'Europe/Paris' }).toMillis()
@@ -92,6 +100,36 @@ describe('waves: the contact time read in each recipient’s time zone', () => {
     expect(nextWave(waves, 2)).toBe(paris)
     expect(nextWave(waves, 3)).toBe(newYork)
     expect(nextWave(waves, 4)).toBeNull()
+  })
+
+  test('a new contact time moves the waves not started yet, each to the new time in its zone', () => {
+    const waves = planWaves(
+      [
+        { zone: 'Asia/Tokyo', recipients: 1 },
+        { zone: 'Europe/Paris', recipients: 1 },
+        { zone: 'America/New_York', recipients: 1 },
+      ],
+      nineInParis,
+      'Europe/Paris',
+      10,
+    )
+    const elevenInParis = nineInParis + 2 * 3600_000
+    const moved = replanWaves(waves, elevenInParis, 'Europe/Paris', 1)
+    expect(moved[0]).toBe(waves[0]) // started: keeps its instant
+    expect(moved.slice(1).map((w) => iso(w.at))).toEqual([
+      '2026-12-01T10:00:00.000Z', // 11:00 in Paris
+      '2026-12-01T16:00:00.000Z', // 11:00 in New York
+    ])
+    expect(moved.map((w) => [w.firstBatch, w.batches])).toEqual(waves.map((w) => [w.firstBatch, w.batches]))
+  })
+
+  test('a wave never starts before an earlier one', () => {
+    const waves = [
+      { at: 2000, zones: ['A'], recipients: 1, firstBatch: 0, batches: 1 },
+      { at: 1000, zones: ['B'], recipients: 1, firstBatch: 1, batches: 1 },
+    ]
+    expect(dueBatchEnd(waves, 1500)).toBe(0)
+    expect(dueBatchEnd(waves, 2000)).toBe(2)
   })
 
   test('the Temporal UI’s details name the wave the workflow waits for, in its zone', () => {
