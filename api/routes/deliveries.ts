@@ -10,6 +10,7 @@ import { loadDelivery } from '../loaders'
 import { errorReplies, guardedRoute as route, json, jsonBody, readRoute, workflowErrors } from '../openapi'
 import { presentDelivery } from '../presenters/deliveries'
 import * as s from '../schemas'
+import { badRequest } from '../errors'
 import { checkApprovalSkip, checkAudience, checkRecipientTimeZone, contactDateFrom } from '../validation'
 
 const createDelivery = route('editDeliveries', 'create a delivery', {
@@ -93,6 +94,11 @@ export function deliveryRoutes(ctx: ApiContext) {
     const changes = c.req.valid('json')
     if (changes.audience) checkAudience(changes.audience)
     const delivery = await loadDelivery(db, id)
+    if (changes.recipientTimeZone && !delivery.contactDate)
+      throw badRequest(
+        'recipientTimeZone',
+        'sending at each recipient’s local time needs a contact date: schedule one first',
+      )
     await temporal.deliveries.command(delivery, messages.edit, { by: c.get('user').name, changes })
     return c.json(await reply(id), 200)
   })

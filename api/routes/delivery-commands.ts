@@ -69,7 +69,8 @@ const deliveryCommands: DeliveryCommand[] = [
     name: 'schedule',
     right: 'editDeliveries',
     action: 'schedule a delivery',
-    summary: 'Set or move the contact date (null: send once confirmed)',
+    summary:
+      'Set or move the contact date (null: send once confirmed); a delivery sent in waves moves the waves not started yet',
     body: s.ScheduleInput,
     bodyRequired: true,
     send: (workflows, d, by, body: z.infer<typeof s.ScheduleInput>) => {

@@ -265,5 +265,21 @@ describe('a delivery sent at each recipient’s local time', () => {
     })
     expect(moved.status).toBe(400)
     expect(moved.body.error.field).toBe('contactDate')
+
+    // An edit turns it on only for a delivery that has a contact date.
+    const plain = await h.api('POST', '/api/deliveries', {
+      body: { label: 'Plain', subject: 'S', text: 'T', audience: { profileIds } },
+    })
+    const refused = await h.api('PATCH', `/api/deliveries/${plain.body.id}`, {
+      body: { recipientTimeZone: true },
+    })
+    expect(refused.status).toBe(400)
+    expect(refused.body.error.field).toBe('recipientTimeZone')
+    await h.api('POST', `/api/deliveries/${plain.body.id}/schedule`, {
+      body: { contactDate: '2030-01-01T09:00' },
+    })
+    const on = await h.api('PATCH', `/api/deliveries/${plain.body.id}`, { body: { recipientTimeZone: true } })
+    expect(on.status).toBe(200)
+    expect(on.body.recipientTimeZone).toBe(true)
   })
 })
