@@ -16,7 +16,7 @@ import { expireRetries as expireRetryLogs, retryWork, type RetryWork } from '../
 import type { QuarantineRules } from '../domain/quarantine'
 import type { StatsFigures } from '../domain/kpis'
 import { sendBatch, type BatchResult, type SendBatchInput } from './send-batch'
-import { checkBounceRatio, type AlertSettings } from './alerts'
+import { alertDeliveryFailed, checkBounceRatio, type AlertSettings } from './alerts'
 import { createPreparationActivities } from './preparation'
 import { createRecurringActivities } from './recurring'
 import { createStatsActivities } from './stats'
@@ -65,8 +65,10 @@ export const createActivities = (deps: ActivityDeps) => {
   return {
     ...createPreparationActivities(alertDeps),
 
+    /** Records a status; a send that ends failed (a delivery's or a recurring execution's) raises its alert. */
     async recordState(deliveryId: number, patch: DeliveryStatePatch): Promise<void> {
       await recordDeliveryState(db, deliveryId, patch)
+      if (patch.status === 'failed') await alertDeliveryFailed(alertDeps, deliveryId, patch.sendError)
     },
 
     async saveEdit(deliveryId: number, changes: DeliveryChanges): Promise<void> {

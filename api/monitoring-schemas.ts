@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi'
 import { addressStatuses, isValidEmail } from '../domain/address'
 import { trackingKinds } from '../domain/tracking-token'
 import { failureCategories, type FailureCategory } from '../domain/failure-categories'
+import { alertCriteria } from '../domain/alerts'
 import { numberPathParam, numberQueryParam, PageQuery } from './schemas'
 
 /** Schemas of the monitoring, tracking and bounce routes. */
@@ -88,13 +89,23 @@ export const Alert = z
     id: z.number(),
     deliveryId: z.number(),
     deliveryLabel: z.string(),
-    criterion: z.string(),
+    criterion: z.enum(alertCriteria).openapi({
+      description:
+        'bounce_ratio: bounces above HERALD_ALERT_BOUNCE_RATIO; preparation_failed; delivery_failed: the send ' +
+        'ended failed; start_pending: confirmed but not sending HERALD_ALERT_START_PENDING after it was due; ' +
+        'min_rate: fewer than HERALD_ALERT_MIN_RATE messages a minute over HERALD_ALERT_MIN_RATE_WINDOW of sending',
+    }),
     message: z.string(),
     emailedTo: z.string().nullable(),
     emailedAt: z.string().nullable(),
     createdAt: z.string().nullable(),
   })
   .openapi('Alert')
+
+export const AlertQuery = PageQuery.extend({
+  deliveryId: numberQueryParam(),
+  criterion: z.enum(alertCriteria).optional(),
+})
 
 export const AddressQuery = PageQuery.extend({
   status: z.enum(addressStatuses).optional(),

@@ -4,6 +4,7 @@ import ms from 'ms'
 import { defaultDeliverySettings, type DeliverySettings } from '../domain/settings'
 import type { DeliveryGuarantee } from '../domain/sending'
 import { defaultQuarantineRules, type QuarantineRules } from '../domain/quarantine'
+import type { AlertWatchSettings } from '../domain/alerts'
 
 /** All of Herald's settings, from environment variables (see README "Configuration"). */
 export interface HeraldConfig {
@@ -58,25 +59,31 @@ export interface HeraldConfig {
   /** Tracking hits the API holds in memory while the database is down; beyond that a hit gets 503. */
   trackingBuffer: number
   quarantine: QuarantineRules
-  alerts: {
-    /** A delivery whose bounces exceed this share of processed messages raises an alert. */
-    bounceRatio: number
-    /** Who receives alerts by email (none: alerts are only recorded). */
-    emails: string[]
-  }
+  alerts: AlertConfig
   /** Recurring deliveries may not run more often than this (10 minutes; tests use seconds). */
   minRecurrenceMs: number
   /**
    * CSV profile imports: files of up to `syncRows` rows are applied within the request, larger ones by a
-   * workflow in chunks of `chunkRows` lines; a file may be up to `maxBytes`.
+   * workflow in chunks of `chunkRows` lines; a file may be up to `maxBytes`. An upload still staging
+   * `stagingTimeoutMs` after it began was abandoned (the API stopped): the next upload discards it.
    */
-  imports: { syncRows: number; chunkRows: number; maxBytes: number }
+  imports: { syncRows: number; chunkRows: number; maxBytes: number; stagingTimeoutMs: number }
   /**
    * The `herald-retention` schedule, every `intervalMs`: logs of deliveries ended more than `logRetentionMs`
    * ago are purged, `batchSize` rows a statement; soft quarantines older than `quarantineReleaseMs` released.
    */
   retention: { logRetentionMs: number; quarantineReleaseMs: number; intervalMs: number; batchSize: number }
   webhooks: WebhookSettings
+}
+
+/** Delivery alerts (README "How it works", Alerts). */
+export interface AlertConfig extends AlertWatchSettings {
+  /** A delivery whose bounces exceed this share of processed messages raises an alert. */
+  bounceRatio: number
+  /** Who receives alerts by email (none: alerts are only recorded). */
+  emails: string[]
+  /** How often each API process's watchdog looks for deliveries pending or sending too slowly. */
+  checkIntervalMs: number
 }
 
 /** Outgoing webhooks (README "Webhooks"). */
@@ -119,6 +126,15 @@ function ratio(env: Env, name: string, fallback: number): number {
   const value = raw.endsWith('%') ? Number(raw.slice(0, -1)) / 100 : Number(raw)
   if (!Number.isFinite(value) || value < 0 || value > 1)
     throw new Error(`${name} must be a ratio such as 0.05 or 5% (got '${raw}')`)
+  return value
+}
+
+/** A number ≥ 0, decimals allowed (a rate). */
+function decimal(env: Env, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number ≥ 0 (got '${raw}')`)
   return value
 }
 
@@ -319,12 +335,17 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
         .split(',')
         .map((address) => address.trim())
         .filter(Boolean),
+      startPendingMs: duration(env, 'HERALD_ALERT_START_PENDING', 30 * 60_000),
+      minRatePerMinute: decimal(env, 'HERALD_ALERT_MIN_RATE', 0),
+      minRateWindowMs: Math.max(duration(env, 'HERALD_ALERT_MIN_RATE_WINDOW', 10 * 60_000), 1000),
+      checkIntervalMs: Math.max(duration(env, 'HERALD_ALERT_CHECK_INTERVAL', 60_000), 200),
     },
     minRecurrenceMs: Math.max(duration(env, 'HERALD_MIN_RECURRENCE', 10 * 60_000), 1000),
     imports: {
       syncRows: integer(env, 'HERALD_IMPORT_SYNC_ROWS', 10_000),
       chunkRows: integer(env, 'HERALD_IMPORT_CHUNK_ROWS', 5_000, 1),
       maxBytes: integer(env, 'HERALD_IMPORT_MAX_BYTES', 1024 ** 3, 1),
+      stagingTimeoutMs: duration(env, 'HERALD_IMPORT_STAGING_TIMEOUT', 24 * 3600_000),
     },
     retention: {
       logRetentionMs: duration(env, 'HERALD_LOG_RETENTION', 180 * 24 * 3600_000),

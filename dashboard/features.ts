@@ -24,6 +24,7 @@ export const optionalRoutes = {
   trackingSeries: ['get', '/api/deliveries/{id}/tracking-series'],
   mailbox: ['get', '/api/sink/messages'],
   recurring: ['get', '/api/recurring-deliveries'],
+  alerts: ['get', '/api/alerts'],
 } as const satisfies Record<string, readonly [Method, string]>
 
 export type OptionalRoute = keyof typeof optionalRoutes

@@ -6,6 +6,7 @@ import { failureCategories, type FailureCategory } from '../domain/failure-categ
 import { bodyOf, type ApiCall } from './api-client'
 import type { LogsView } from './views/logs'
 import type { TrackingPoint } from './views/chart'
+import type { AlertJson } from './views/alerts'
 import { query } from './views/layout'
 import type { ExecutionJson, RecurringJson, RunJson } from './recurring'
 
@@ -72,6 +73,15 @@ export async function loadLogs(
 export async function loadSeries(call: ApiCall, id: number): Promise<TrackingPoint[] | null> {
   const reply = await call<{ points?: TrackingPoint[] }>('GET', `/api/deliveries/${id}/tracking-series`)
   return reply.ok && Array.isArray(reply.body?.points) ? reply.body.points : null
+}
+
+/** The delivery's alerts (a delivery raises each criterion once: one page holds them all). */
+export async function loadAlerts(call: ApiCall, id: number): Promise<AlertJson[]> {
+  const reply = await call<{ items: AlertJson[] }>(
+    'GET',
+    `/api/alerts${query({ deliveryId: id, pageSize: 50 })}`,
+  )
+  return reply.ok ? reply.body.items : []
 }
 
 const recurringPageSize = 20

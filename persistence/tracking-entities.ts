@@ -1,5 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
 import type { TrackingKind } from '../domain/tracking-token'
+import type { AlertCriterion } from '../domain/alerts'
 import { Delivery, Profile } from './entities'
 
 /** After the send: tracked URLs, tracking logs, KPI snapshots and alerts (migration `…_tracking`). */
@@ -66,7 +67,7 @@ export const DeliveryAlert = defineEntity({
   properties: {
     id: p.integer().primary().autoincrement(),
     delivery: () => p.manyToOne(Delivery).deleteRule('cascade'),
-    criterion: p.string().length(32).$type<'bounce_ratio' | 'preparation_failed'>(),
+    criterion: p.string().length(32).$type<AlertCriterion>(),
     message: p.string().length(1000),
     emailedTo: p.string().length(1000).nullable(),
     emailedAt: p.datetime().nullable(),

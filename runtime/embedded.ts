@@ -7,6 +7,7 @@ import { loadConfig, type HeraldConfig } from '../config/env'
 import { openDatabase } from '../persistence/database'
 import { SmtpSink } from '../mail/smtp-sink'
 import { createApp } from '../server/app'
+import { startAlertWatchdog } from '../server/alert-watchdog'
 import { createHeraldWorker } from '../worker/worker'
 import { ensureRetentionSchedule } from '../worker/retention-schedule'
 import { createActivityDeps } from '../worker/deps'
@@ -153,6 +154,8 @@ async function startServices({ dataDir, config, ports, bundle, lock, started, lo
   const client = new Client({ connection, namespace: config.temporal.namespace, interceptors })
   await ensureRetentionSchedule(client, config)
   const app = createApp({ db, temporal: client, config, sink })
+  const watchdog = startAlertWatchdog({ db, config })
+  started.push(() => watchdog.stop())
   const server = await listening(ports.api, () => listen(app.fetch, config))
   started.push(async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()))

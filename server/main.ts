@@ -4,6 +4,7 @@ import { loadConfig } from '../config/env'
 import { temporalConnectionOptions } from '../config/temporal'
 import { openDatabase } from '../persistence/database'
 import { createApp } from './app'
+import { startAlertWatchdog } from './alert-watchdog'
 import { logger } from '../observability/logger'
 import { startTracing, stopTracing, tracingClientInterceptors } from '../observability/tracing'
 
@@ -16,6 +17,7 @@ async function run() {
   const interceptors = await tracingClientInterceptors()
   const client = new Client({ connection, namespace: config.temporal.namespace, interceptors })
   const app = createApp({ db, temporal: client, config })
+  const watchdog = startAlertWatchdog({ db, config })
   const server = serve({ fetch: app.fetch, port: config.api.port, hostname: config.api.host }, (info) =>
     logger.info({ address: info.address, port: info.port }, 'Herald API listening'),
   )
@@ -24,6 +26,7 @@ async function run() {
     server.close(() => {
       void app
         .drain()
+        .then(() => watchdog.stop())
         .then(() => Promise.all([connection.close(), db.close(), stopTracing()]))
         .then(() => process.exit(0))
     })

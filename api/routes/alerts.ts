@@ -8,8 +8,10 @@ import * as s from '../schemas'
 
 const alerts = readRoute('read alerts', {
   path: '/alerts',
-  summary: 'Delivery alerts (bounce ratio above the threshold, failed preparations), newest first',
-  request: { query: s.PageQuery.extend({ deliveryId: s.numberQueryParam() }) },
+  summary:
+    'Delivery alerts (bounce ratio above the threshold, failed preparation, failed delivery, start pending ' +
+    'too long, low throughput), newest first',
+  request: { query: m.AlertQuery },
   reply: json(s.page(m.Alert), 'A page of alerts'),
   errors,
 })

@@ -3,10 +3,15 @@ import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../auth'
 import { ApiError, badRequest, notFound } from '../errors'
 import * as s from '../schemas'
-import { guardedRoute as route, json } from '../openapi'
+import { errorReplies, guardedRoute as route, json } from '../openapi'
 import type { ApiContext } from '../context'
 import { stageCsv } from '../csv-staging'
-import { applyImportChunk, readImport } from '../../persistence/imports'
+import {
+  applyImportChunk,
+  discardAbandonedImports,
+  discardImport,
+  readImport,
+} from '../../persistence/imports'
 import { importWorkflowId, type ImportWorkflowInput } from '../../workflows/import'
 
 /** The one path whose body is CSV, not JSON (app.ts lets it through with its own size limit). */
@@ -104,6 +109,7 @@ export function importRoutes(ctx: ApiContext) {
       responses: {
         200: json(ImportSummary, 'Imported: created, updated and rejected rows'),
         202: json(ImportSummary, 'Accepted: a workflow applies the rows; follow GET /api/imports/{id}'),
+        ...errorReplies(503),
       },
     }),
     async (c) => {
@@ -116,6 +122,7 @@ export function importRoutes(ctx: ApiContext) {
           'body: send the CSV file with Content-Type: text/csv',
         )
       if (!body) throw badRequest('body', 'an empty file: send a header row, then one row per profile')
+      await discardAbandonedImports(db, new Date(Date.now() - config.imports.stagingTimeoutMs))
       const staged = await stageCsv(db, body, {
         mode,
         delimiter: delimiters[delimiter],
@@ -126,11 +133,21 @@ export function importRoutes(ctx: ApiContext) {
         return c.json((await readImport(db, staged.importId))!, 200)
       }
       const input: ImportWorkflowInput = { importId: staged.importId, chunkRows: config.imports.chunkRows }
-      await temporal.workflow.start('profileImportWorkflow', {
-        workflowId: importWorkflowId(staged.importId, config.temporal.workflowIdPrefix),
-        taskQueue: config.temporal.taskQueue,
-        args: [input],
-      })
+      try {
+        await temporal.workflow.start('profileImportWorkflow', {
+          workflowId: importWorkflowId(staged.importId, config.temporal.workflowIdPrefix),
+          taskQueue: config.temporal.taskQueue,
+          args: [input],
+        })
+      } catch (err) {
+        // No workflow will apply the staged rows: the import is undone, as if the file had never come.
+        await discardImport(db, staged.importId)
+        throw new ApiError(
+          503,
+          'unavailable',
+          `Temporal did not take the import's workflow (${(err as Error).message}): nothing was imported; send the file again`,
+        )
+      }
       c.header('location', `/api/imports/${staged.importId}`)
       return c.json((await readImport(db, staged.importId))!, 202)
     },

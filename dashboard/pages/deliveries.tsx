@@ -10,7 +10,7 @@ import {
   refreshIntervalMs,
   type DeliveryJson,
 } from '../deployment'
-import { loadLogs, loadSeries, oneOf, queryNumber, urlNumber } from '../reads'
+import { loadAlerts, loadLogs, loadSeries, oneOf, queryNumber, urlNumber } from '../reads'
 import { loadProofs, proofBody } from '../proofs'
 import { query } from '../views/layout'
 import { DeliveryListPage } from '../views/deliveries'
@@ -94,10 +94,11 @@ async function deliveryPage(c: DashboardContext, dash: Dashboard) {
   const actions = availableActions(delivery, c.get('user').roles, (action) =>
     api.rightFor('post', `/api/deliveries/{id}/${action}`),
   )
-  const [logs, series, proofs] = await Promise.all([
+  const [logs, series, proofs, alerts] = await Promise.all([
     loadLogs(call, id, c.req.query(), api.has('trackingLogs')),
     api.has('trackingSeries') && delivery.sendingStartedAt ? loadSeries(call, id) : null,
     loadProofs(call, delivery, c.get('user').roles, api.rightFor('post', '/api/deliveries/{id}/proofs')),
+    api.has('alerts') ? loadAlerts(call, id) : [],
   ])
   return c.html(
     <DeliveryPage
@@ -110,6 +111,7 @@ async function deliveryPage(c: DashboardContext, dash: Dashboard) {
       hasTrackingLogs={api.has('trackingLogs')}
       series={series}
       proofs={proofs}
+      alerts={alerts}
       timeZones={timeZones}
     />,
   )

@@ -5,6 +5,7 @@ import { Csrf, DateTime, KpiTiles, Layout, StatusBadge, type PageContext } from 
 import { Logs, type LogsView } from './logs'
 import { AskFirst, ConfirmCount } from './dialogs'
 import { Proofs, type ProofsView } from './proofs'
+import { Alerts, type AlertJson } from './alerts'
 
 export interface DeliveryPageProps {
   page: PageContext
@@ -18,6 +19,8 @@ export interface DeliveryPageProps {
   series: TrackingPoint[] | null
   /** Send proof and the proofs sent; null when this API has no proofs. */
   proofs?: ProofsView | null
+  /** The delivery's alerts, newest first (none when this API has no alerts). */
+  alerts?: AlertJson[]
   timeZones: string[]
 }
 
@@ -46,6 +49,7 @@ export function DeliveryPage(props: DeliveryPageProps) {
       <Summary delivery={d} />
       {d.recurringId ? <SentByRuns delivery={d} /> : <Actions {...props} />}
       {props.proofs && <Proofs delivery={d} proofs={props.proofs} csrf={props.page.csrf ?? ''} />}
+      <Alerts alerts={props.alerts ?? []} />
       <Deployment {...props} />
       {d.waves && d.waves.length > 0 && <Waves delivery={d} />}
       <PreparationReport delivery={d} />

@@ -461,6 +461,10 @@ describe('the dashboard in a browser', () => {
     expect(new Set(logical)).toEqual(new Set(['editing', 'in_progress', 'finished', 'warning', 'error']))
     expect(await axe()).toEqual([])
     await screenshot(page, 'deliveries')
+    // A delivery with an alert (its failed preparation): the Alerts table names it.
+    await page.goto(`/deliveries/${broken}`)
+    await expect(page.getByRole('cell', { name: 'Preparation failed' }).isVisible()).resolves.toBe(true)
+    expect(await axe()).toEqual([])
     await page.goto(`/deliveries/${id}`)
     expect(await axe()).toEqual([])
 

@@ -1,7 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { startHarness, waitUntil, type Harness } from '../support/harness'
+import { Client, Connection } from '@temporalio/client'
 import { importWorkflowId } from '../../workflows/import'
+import { createApp } from '../../server/app'
 
 /** POST /api/profiles/import: streamed CSV, line-numbered rejections, nothing changed by a file that is not CSV. */
 describe('CSV profile import', () => {
@@ -106,6 +108,17 @@ describe('CSV profile import', () => {
     expect(Number((await h.db.knex('import_row').count('* as n'))[0].n)).toBe(0)
   })
 
+  test('every character of a value arrives as written: quotes, backslashes, JSON, question marks, emoji', async () => {
+    const odd = 'O"Brien \\ {"x": [1]} ? ?? $1 \u00fc 𝒳 end'
+    const csv = `externalId,email,firstName,note\ncsv-odd,odd@example.com,"${odd.replace(/"/g, '""')}","${odd.replace(/"/g, '""')}"\n`
+    const res = await importCsv(csv)
+    expect(res.body).toMatchObject({ status: 'finished', created: 1, rejected: 0 })
+    const profile = await profileByExternalId('csv-odd')
+    const attributes =
+      typeof profile.attributes === 'string' ? JSON.parse(profile.attributes) : profile.attributes
+    expect([profile.first_name, attributes]).toEqual([odd, { note: odd }])
+  })
+
   test("the README's example file gives the reply the README shows", async () => {
     const seeded = await h.api('POST', '/api/profiles', {
       body: { profiles: [{ externalId: 'ada', email: 'ada@example.com', firstName: 'Ada' }] },
@@ -201,5 +214,55 @@ describe('CSV profile import', () => {
     // The last chunk marks the job finished; its workflow then completes.
     await handle.result()
     expect((await handle.describe()).status.name).toBe('COMPLETED')
+  })
+
+  test('Temporal not taking the workflow: 503, and nothing of the file stays', async () => {
+    const before = await tableCounts()
+    // An API whose Temporal is unreachable (nothing listens on that port).
+    const connection = await Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '2s' })
+    const app = createApp({
+      db: h.db,
+      temporal: new Client({ connection, namespace: h.config.temporal.namespace }),
+      config: h.config,
+    })
+    try {
+      const rows = Array.from({ length: 400 }, (_, i) => `down-${i},down${i}@example.com`)
+      const res = await app.request('/api/profiles/import', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${h.tokens.creator}`, 'content-type': 'text/csv' },
+        body: ['externalId,email', ...rows].join('\n'),
+      })
+      expect(res.status).toBe(503)
+      expect(((await res.json()) as any).error.message).toMatch(/nothing was imported/)
+      expect(await tableCounts()).toEqual(before)
+    } finally {
+      await connection.close()
+    }
+  })
+
+  test('an upload abandoned while staging is discarded by a later upload, once past the staging timeout', async () => {
+    const stage = async (createdAt: Date) => {
+      const [row] = await h.db
+        .knex('import_job')
+        .insert({
+          status: 'staging',
+          mode: 'upsert',
+          created_by: 'crashed',
+          created_at: h.db.date(createdAt),
+          updated_at: h.db.date(createdAt),
+        })
+        .returning('id')
+      const id = Number(typeof row === 'object' ? row.id : row)
+      await h.db.knex('import_row').insert({ import_id: id, line: 2, external_id: `abandoned-${id}` })
+      return id
+    }
+    const old = await stage(new Date(Date.now() - 25 * 3600_000))
+    const recent = await stage(new Date(Date.now() - 3600_000))
+    const res = await importCsv('externalId,email\nafter-crash,after@example.com\n')
+    expect(res.body).toMatchObject({ status: 'finished', created: 1 })
+    const jobs = (await h.db.knex('import_job').whereIn('id', [old, recent]).pluck('id')).map(Number)
+    expect(jobs).toEqual([recent])
+    const staged = await h.db.knex('import_row').whereIn('import_id', [old, recent]).pluck('import_id')
+    expect(staged.map(Number)).toEqual([recent])
   })
 })

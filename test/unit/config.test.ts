@@ -26,6 +26,31 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ HERALD_REQUEST_TIMEOUT: '2m' }).api.requestTimeoutMs).toBe(120_000)
   })
 
+  test('alert settings: start pending 30 min, minimum rate off, a 10-minute window, a look a minute', () => {
+    expect(loadConfig({}).alerts).toMatchObject({
+      startPendingMs: 30 * 60_000,
+      minRatePerMinute: 0,
+      minRateWindowMs: 10 * 60_000,
+      checkIntervalMs: 60_000,
+    })
+    const set = loadConfig({
+      HERALD_ALERT_START_PENDING: '2s',
+      HERALD_ALERT_MIN_RATE: '12.5',
+      HERALD_ALERT_MIN_RATE_WINDOW: '5m',
+      HERALD_ALERT_CHECK_INTERVAL: '300ms',
+    }).alerts
+    expect(set).toMatchObject({
+      startPendingMs: 2000,
+      minRatePerMinute: 12.5,
+      minRateWindowMs: 300_000,
+      checkIntervalMs: 300,
+    })
+    expect(() => loadConfig({ HERALD_ALERT_MIN_RATE: 'fast' })).toThrow(
+      'HERALD_ALERT_MIN_RATE must be a number',
+    )
+    expect(() => loadConfig({ HERALD_ALERT_START_PENDING: 'soon' })).toThrow('HERALD_ALERT_START_PENDING')
+  })
+
   test('a managed Temporal: an API key turns TLS on, unless TEMPORAL_TLS says otherwise', () => {
     const managed = loadConfig({ TEMPORAL_API_KEY: 'key', TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233' })
     expect(temporalConnectionOptions(managed.temporal)).toMatchObject({
