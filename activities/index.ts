@@ -2,9 +2,11 @@ import type { Database } from '../persistence/database'
 import type { Mailer } from '../mail/transport'
 import type { SendRateLimiter } from '../mail/rate-limiter'
 import type { DeliveryChanges } from '../domain/delivery'
+import type { Wave } from '../domain/waves'
 import {
   deleteDeliveryRow,
   failUnfinishedLogs,
+  moveRemainingWaves,
   recordDeliveryState,
   saveDeliveryChanges,
   saveDeliverySchedule,
@@ -79,6 +81,11 @@ export const createActivities = (deps: ActivityDeps) => {
       timeZone?: string | null,
     ): Promise<void> {
       await saveDeliverySchedule(db, deliveryId, contactDate, timeZone)
+    },
+
+    /** A new contact time for the waves not started yet: their planned instants, as the workflow now keeps them. */
+    moveRemainingWaves(deliveryId: number, fromBatch: number): Promise<Wave[]> {
+      return moveRemainingWaves(db, deliveryId, fromBatch)
     },
 
     async deleteDelivery(deliveryId: number): Promise<void> {

@@ -11,11 +11,14 @@ import {
 } from '../domain/preparation'
 import { audienceProblem, preparationInputInvalid } from '../domain/delivery-input'
 import { raiseAlert, type AlertDeps } from './alerts'
+import type { Wave } from '../domain/waves'
 
 export interface PreparationResult {
   toDeliver: number
   batches: number
   critical: boolean
+  /** A delivery sent at each recipient's local time: its waves, earliest first. */
+  waves?: Wave[]
 }
 
 /** The preparation of a (one-off) delivery: its target, exclusion and sending logs, and its report. */
@@ -70,6 +73,11 @@ export const createPreparationActivities = (deps: AlertDeps) => {
       if (invalid) return failPreparation(delivery, invalid)
       const counts = await prepareTarget(db, delivery, input.batchSize)
       const messages = preparationMessages(delivery, counts)
+      if (delivery.recipientTimeZone && !delivery.contactDate)
+        messages.push({
+          severity: 'critical',
+          message: 'the contact date is read in each recipient’s time zone, but the delivery has none',
+        })
       const report: PreparationReport = { preparedAt: clock().toISOString(), ...counts, messages }
       await recordPreparation(db, delivery.id, {
         preparationReport: report,
@@ -81,7 +89,8 @@ export const createPreparationActivities = (deps: AlertDeps) => {
       await replaceTrackedUrls(db, delivery)
       const critical = hasCriticalProblem(messages)
       if (critical) await alertPreparationFailed(delivery.id, messages)
-      return { toDeliver: counts.toDeliver, batches: counts.batches, critical }
+      const waves = counts.waves ? { waves: counts.waves } : {}
+      return { toDeliver: counts.toDeliver, batches: counts.batches, critical, ...waves }
     },
   }
 }

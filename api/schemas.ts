@@ -111,6 +111,14 @@ export const DeliveryCreate = z
     ...content,
     /** ISO 8601; without an offset it is read in `timeZone` */
     contactDate: z.string().max(64).nullable().optional(),
+    recipientTimeZone: z
+      .boolean()
+      .optional()
+      .openapi({
+        description:
+          'Send at each recipient’s local time: `contactDate` (without offset) is read in each profile’s ' +
+          'time zone (the delivery’s `timeZone` for a profile without one) and sent in waves',
+      }),
     requireApproval: z.boolean().optional(),
     /** Approval waits for a proof of the current content (default: HERALD_REQUIRE_PROOF). */
     requireProof: z.boolean().optional(),
@@ -147,6 +155,23 @@ export const Progress = z
   })
   .openapi('Progress')
 
+export const Wave = z
+  .object({
+    at: z.string().openapi({ description: 'The instant the wave is sent (ISO 8601, UTC)' }),
+    atText: z
+      .string()
+      .openapi({ description: 'The instant in words in its zone: "2026-12-01 09:00 Europe/Paris"' }),
+    zones: z
+      .array(z.string())
+      .openapi({ description: 'The time zones whose contact time falls on this instant' }),
+    recipients: z.number(),
+    sent: z.number(),
+    failed: z.number(),
+    /** Not final yet: pending, in flight or waiting for a retry. */
+    unfinished: z.number(),
+  })
+  .openapi('Wave')
+
 export const Delivery = z
   .object({
     id: z.number(),
@@ -162,6 +187,11 @@ export const Delivery = z
     /** The contact date in words, in the delivery's zone, naming it: "2026-12-01 09:00 Europe/Paris". */
     contactDateText: z.string().nullable(),
     timeZone: z.string().nullable(),
+    recipientTimeZone: z.boolean(),
+    /** Sent at each recipient's local time: the waves, earliest first; null otherwise. */
+    waves: z.array(Wave).nullable(),
+    /** The first wave with recipients still to send, or null. */
+    nextWave: Wave.nullable(),
     messagesToDeliver: z.number(),
     progress: Progress,
     logsPurgedAt: z.string().nullable().openapi({

@@ -2,7 +2,7 @@ import type { z } from '@hono/zod-openapi'
 import { audienceProblems } from '../domain/audience'
 import { aggregationProblems, recurrenceProblems } from '../domain/recurrence'
 import { hasRight, missingRoleMessage } from '../domain/roles'
-import { parseContactDate } from '../domain/schedule'
+import { namesOffset, parseContactDate } from '../domain/schedule'
 import type { ApprovalPolicy, HeraldConfig } from '../config/env'
 import type { RecurringCreate } from './recurring-schemas'
 import type { AuthUser } from './auth'
@@ -22,6 +22,27 @@ export function contactDateFrom(
   } catch (err) {
     throw badRequest(field, (err as Error).message)
   }
+}
+
+/**
+ * A contact date read in each recipient's time zone is a wall-clock time ("2026-12-01T09:00"): without
+ * it there are no waves to plan, and with an offset it would name one instant for everyone.
+ */
+export function checkRecipientTimeZone(
+  recipientTimeZone: boolean | undefined,
+  contactDate: string | null | undefined,
+): void {
+  if (!recipientTimeZone) return
+  if (!contactDate)
+    throw badRequest(
+      'recipientTimeZone',
+      'sending at each recipient’s local time needs a contactDate (a wall-clock time such as 2026-12-01T09:00)',
+    )
+  if (namesOffset(contactDate))
+    throw badRequest(
+      'contactDate',
+      'with recipientTimeZone the contact date is a wall-clock time without an offset, such as 2026-12-01T09:00',
+    )
 }
 
 export function checkAudience(audience: Parameters<typeof audienceProblems>[0]): void {

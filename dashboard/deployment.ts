@@ -1,6 +1,7 @@
 import {
   canApply,
   isFinal,
+  isSending,
   type DeliveryCommand,
   type DeliveryStatus,
   type LogicalStatus,
@@ -23,6 +24,11 @@ export interface DeliveryJson {
   excludedCount: number
   contactDate: string | null
   timeZone: string | null
+  /** Sent at each recipient's local time: the contact date is read in each profile's zone. */
+  recipientTimeZone?: boolean
+  /** Its waves, earliest first, and the first one with recipients still to send. */
+  waves?: WaveJson[] | null
+  nextWave?: WaveJson | null
   createdBy: string
   createdAt: string | null
   approvedBy: string | null
@@ -52,6 +58,17 @@ export interface DeliveryJson {
   /** An execution of a recurring delivery: its runs send it, the delivery commands do not apply. */
   recurringId?: number | null
   periodKey?: string | null
+}
+
+/** One wave of a delivery sent at each recipient's local time, as the API returns it. */
+export interface WaveJson {
+  at: string
+  atText: string
+  zones: string[]
+  recipients: number
+  sent: number
+  failed: number
+  unfinished: number
 }
 
 export interface Tile {
@@ -134,8 +151,21 @@ export interface ActionView {
  * user's roles grant. `rightFor` reads the right of `POST /api/deliveries/{id}/<action>` from the API.
  * An execution of a recurring delivery is sent by its runs: only Compute stats applies to it.
  */
+/** A delivery sent in waves may move the waves it has not sent yet while it is under way. */
+function movesWaves(
+  action: DeliveryAction,
+  delivery: Pick<DeliveryJson, 'status' | 'recipientTimeZone' | 'nextWave'>,
+): boolean {
+  return (
+    action === 'schedule' && !!delivery.recipientTimeZone && !!delivery.nextWave && isSending(delivery.status)
+  )
+}
+
 export function availableActions(
-  delivery: Pick<DeliveryJson, 'status' | 'sendingStartedAt' | 'recurringId'>,
+  delivery: Pick<
+    DeliveryJson,
+    'status' | 'sendingStartedAt' | 'recurringId' | 'recipientTimeZone' | 'nextWave'
+  >,
   roles: readonly Role[],
   rightFor: (action: DeliveryAction) => Right | undefined,
 ): ActionView[] {
@@ -144,7 +174,8 @@ export function availableActions(
     const applies =
       action === 'compute-stats'
         ? delivery.sendingStartedAt !== null
-        : !delivery.recurringId && canApply(action as DeliveryCommand, delivery.status)
+        : !delivery.recurringId &&
+          (canApply(action as DeliveryCommand, delivery.status) || movesWaves(action, delivery))
     if (!right || !applies) return []
     if (hasRight(roles, right)) return [{ action, label: actionLabels[action], refusal: null }]
     if (action !== 'confirm') return []

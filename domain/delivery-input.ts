@@ -84,6 +84,7 @@ export const deliveryChanges = z.strictObject({
   guarantee: deliveryContent.guarantee,
   targetLimit: deliveryContent.targetLimit,
   timeZone: deliveryContent.timeZone,
+  recipientTimeZone: z.boolean().optional(),
 })
 
 export const rejection = { reason: line(1000).min(1) }

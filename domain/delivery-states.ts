@@ -85,6 +85,8 @@ export interface DeliveryProgress {
   contactDate: number | null
   batchesDone: number
   batchCount: number
+  /** A delivery sent at each recipient's local time: the next wave, in words naming its zone. */
+  nextWave?: { number: number; total: number; text: string }
 }
 
 /** What a delivery in this state waits for, in the words of the Temporal UI and the dashboard. */
@@ -101,9 +103,14 @@ export function waitingFor(d: DeliveryProgress): string {
     case 'ready':
       return `waiting for a user with the "Start deliveries" role to confirm ${d.messagesToDeliver} messages`
     case 'start_pending':
+      if (d.nextWave)
+        return `waiting for wave ${d.nextWave.number} of ${d.nextWave.total}: ${d.nextWave.text}`
       return `waiting for the contact date ${new Date(d.contactDate ?? 0).toISOString()}`
-    case 'sending':
-      return `sending: ${d.batchesDone} of ${d.batchCount} batches done`
+    case 'sending': {
+      const done = `sending: ${d.batchesDone} of ${d.batchCount} batches done`
+      const wave = d.nextWave
+      return wave ? `${done}; waiting for wave ${wave.number} of ${wave.total}: ${wave.text}` : done
+    }
     case 'retry_pending':
       return 'waiting to retry soft-bounced messages within the validity period'
     case 'paused':

@@ -14,4 +14,6 @@ export interface DeliveryChanges {
   guarantee?: DeliveryGuarantee
   targetLimit?: number | null
   timeZone?: string | null
+  /** Read the contact date in each recipient's time zone (sent in waves). */
+  recipientTimeZone?: boolean
 }

@@ -2,6 +2,7 @@ import type { ExclusionReason } from './exclusions'
 import { exclusionLabels } from './exclusions'
 import { templateProblems } from './personalisation'
 import { hasControlCharacters } from './address'
+import type { Wave } from './waves'
 
 export interface PreparationMessage {
   severity: 'critical' | 'warning'
@@ -15,6 +16,8 @@ export interface PreparationReport {
   excluded: Partial<Record<ExclusionReason, number>>
   messages: PreparationMessage[]
   batches: number
+  /** Sent at each recipient's local time: the waves, earliest first. */
+  waves?: Wave[]
 }
 
 export interface DeliveryContent {

@@ -8,6 +8,11 @@ export function isTimeZone(name: string): boolean {
 
 const hasOffset = /(Z|[+-]\d{2}:?\d{2})$/i
 
+/** Whether a contact date names its offset (an instant) rather than a wall-clock time. */
+export function namesOffset(value: string): boolean {
+  return hasOffset.test(value.trim())
+}
+
 /** Epoch ms of a contact date; throws with a message naming what is wrong. */
 export function parseContactDate(value: string, timeZone?: string | null): number {
   if (timeZone && !isTimeZone(timeZone)) throw new Error(`unknown time zone '${timeZone}'`)

@@ -15,6 +15,7 @@ export function selectAudience(knex: Knex, dialect: Dialect, audience: Audience)
     'p.email_norm',
     'p.email_valid',
     'p.subscribed',
+    'p.time_zone',
   )
   if (audience.profileIds?.length) {
     const ids = JSON.stringify(audience.profileIds)

@@ -2,6 +2,7 @@ import type { Database } from './database'
 import { Delivery, type IDelivery } from './entities'
 import type { DeliveryChanges } from '../domain/delivery'
 import { updateDeliveryWithEvents } from './webhook-events'
+import { replanWaves, type Wave } from '../domain/waves'
 
 /** Fields the workflow records as the delivery moves through its lifecycle. */
 export interface DeliveryStatePatch {
@@ -148,6 +149,34 @@ export async function saveDeliveryChanges(
   const delivery = await em.findOneOrFail(Delivery, deliveryId)
   em.assign(delivery, { ...changes, version: delivery.version + 1 })
   await em.flush()
+}
+
+/**
+ * A delivery sent in waves moves the waves not started yet (batches from `fromBatch` on) to a new contact
+ * time: their pending sending logs and the preparation report take the new instants, in one transaction.
+ */
+export async function moveRemainingWaves(
+  db: Database,
+  deliveryId: number,
+  fromBatch: number,
+): Promise<Wave[]> {
+  const em = db.em()
+  const delivery = await em.findOneOrFail(Delivery, deliveryId)
+  const report = delivery.preparationReport
+  if (!report?.waves || !delivery.contactDate) return report?.waves ?? []
+  const waves = replanWaves(report.waves, delivery.contactDate.getTime(), delivery.timeZone, fromBatch)
+  await db.knex.transaction(async (trx) => {
+    for (const wave of waves.filter((w) => w.firstBatch >= fromBatch)) {
+      await trx('sending_log')
+        .where('delivery_id', deliveryId)
+        .whereBetween('batch_no', [wave.firstBatch, wave.firstBatch + wave.batches - 1])
+        .update({ planned_at: db.date(new Date(wave.at)) })
+    }
+    await trx('delivery')
+      .where('id', deliveryId)
+      .update({ preparation_report: JSON.stringify({ ...report, waves }) })
+  })
+  return waves
 }
 
 export async function saveDeliverySchedule(

@@ -22,6 +22,8 @@ export interface SendingLogRow {
   inDoubt: boolean
   sentAt: Date | null
   nextRetryAt: Date | null
+  /** The instant of the recipient's wave (a delivery sent at each recipient's local time), else null. */
+  plannedAt: Date | null
 }
 
 const dateOrNull = (value: unknown) => (value ? new Date(value as string | number) : null)
@@ -41,6 +43,7 @@ export function sendingLogRow(r: Record<string, unknown>): SendingLogRow {
     inDoubt: Boolean(r.in_doubt),
     sentAt: dateOrNull(r.sent_at),
     nextRetryAt: dateOrNull(r.next_retry_at),
+    plannedAt: dateOrNull(r.planned_at),
   }
 }
 

@@ -111,6 +111,8 @@ export const Delivery = defineEntity({
     /** When to start sending; null sends once confirmed. */
     contactDate: p.datetime().nullable(),
     timeZone: p.string().length(64).nullable(),
+    /** The contact date is a wall-clock time read in each recipient's zone: sent in waves. */
+    recipientTimeZone: p.boolean().default(false),
     tracking: p.boolean().default(false),
     guarantee: p.string().length(16).$type<DeliveryGuarantee>().default('at_least_once'),
     requireApproval: p.boolean().default(true),
@@ -167,6 +169,8 @@ export const SendingLog = defineEntity({
     /** Which activity attempt holds the row while its message is in flight. */
     claim: p.string().length(255).nullable(),
     nextRetryAt: p.datetime().nullable(),
+    /** The instant of the recipient's wave (recipient time zone deliveries); null: no wave. */
+    plannedAt: p.datetime().nullable(),
     sentAt: p.datetime().nullable(),
     updatedAt: p.datetime().nullable(),
   },

@@ -3,12 +3,15 @@ import type { Audience } from '../domain/audience'
 import type { ExclusionReason } from '../domain/exclusions'
 import type { Database } from './database'
 import { selectAudience } from './audience-sql'
+import { planWaves, type Wave } from '../domain/waves'
 
 export interface TargetCounts {
   target: number
   toDeliver: number
   excluded: Partial<Record<ExclusionReason, number>>
   batches: number
+  /** Recipient time zone deliveries: the waves, earliest first, each with its own batches. */
+  waves?: Wave[]
 }
 
 export interface AppendedCounts extends TargetCounts {
@@ -22,6 +25,10 @@ interface PreparedDelivery {
   id: number
   audience: Audience
   targetLimit?: number | null
+  /** Read the contact date in each recipient's zone: the sending logs are planned in waves. */
+  recipientTimeZone?: boolean
+  contactDate?: Date | null
+  timeZone?: string | null
 }
 
 /**
@@ -90,7 +97,7 @@ async function classifyAndWrite(
     with target as (${audience.sql}),
     already as (select lower(trim(s.email)) as email_norm from sending_log s where s.delivery_id = ?),
     classified as (
-      select t.id, t.email, t.email_norm,
+      select t.id, t.email, t.email_norm, t.time_zone,
         case
           when t.email_norm is null then 'no_address'
           when not t.email_valid then 'invalid_address'
@@ -102,7 +109,7 @@ async function classifyAndWrite(
       where not exists (select 1 from sending_log s where s.delivery_id = ? and s.profile_id = t.id)
     ),
     deduplicated as (
-      select id, email,
+      select id, email, time_zone,
         case
           when reason is null and row_number() over (partition by reason is null, email_norm order by id) > 1
             then 'duplicate_address'
@@ -111,10 +118,10 @@ async function classifyAndWrite(
       from classified
     ),
     numbered as (
-      select id, email, reason, row_number() over (partition by reason is null order by id) as n
+      select id, email, time_zone, reason, row_number() over (partition by reason is null order by id) as n
       from deduplicated
     )
-    select id, email, n, case when reason is null and n > ? then 'target_limit' else reason end as reason
+    select id, email, time_zone, n, case when reason is null and n > ? then 'target_limit' else reason end as reason
     from numbered`
 
   await trx.raw('drop table if exists herald_prep')
@@ -124,11 +131,7 @@ async function classifyAndWrite(
     delivery.id,
     limit,
   ])
-  await trx.raw(
-    `insert into sending_log (delivery_id, profile_id, email, batch_no, status, attempts, in_doubt)
-     select ?, id, email, cast((n - 1) / ? as integer) + ?, 'pending', 0, ? from herald_prep where reason is null`,
-    [delivery.id, batchSize, firstBatch, false],
-  )
+  const waves = await writeSendingLogs(db, trx, delivery, batchSize, firstBatch)
   // A profile classified again (a later run of the same execution) keeps only its latest exclusion.
   await trx.raw(
     `delete from exclusion_log where delivery_id = ? and profile_id in (select id from herald_prep)`,
@@ -152,5 +155,54 @@ async function classifyAndWrite(
     else excluded[row.reason] = Number(row.count)
   }
   const target = toDeliver + Object.values(excluded).reduce((sum, n) => sum + (n ?? 0), 0)
-  return { target, toDeliver, excluded, batches: Math.ceil(toDeliver / batchSize), firstBatch }
+  const batches = waves ? waves.reduce((sum, w) => sum + w.batches, 0) : Math.ceil(toDeliver / batchSize)
+  return { target, toDeliver, excluded, batches, firstBatch, ...(waves ? { waves } : {}) }
+}
+
+/**
+ * Pending sending logs for the profiles classified as recipients, numbered into batches. A delivery sent
+ * at each recipient's local time plans them in waves (domain/waves.ts): each row carries its wave's
+ * instant, and each wave has batches of its own.
+ */
+async function writeSendingLogs(
+  db: Database,
+  trx: Knex.Transaction,
+  delivery: PreparedDelivery,
+  batchSize: number,
+  firstBatch: number,
+): Promise<Wave[] | null> {
+  if (!delivery.recipientTimeZone || !delivery.contactDate) {
+    await trx.raw(
+      `insert into sending_log (delivery_id, profile_id, email, batch_no, status, attempts, in_doubt)
+       select ?, id, email, cast((n - 1) / ? as integer) + ?, 'pending', 0, ? from herald_prep where reason is null`,
+      [delivery.id, batchSize, firstBatch, false],
+    )
+    return null
+  }
+  const zones: { time_zone: string | null; count: number | string }[] = await trx('herald_prep')
+    .whereNull('reason')
+    .select('time_zone')
+    .count('* as count')
+    .groupBy('time_zone')
+  const planned = planWaves(
+    zones.map((z) => ({ zone: z.time_zone, recipients: Number(z.count) })),
+    delivery.contactDate.getTime(),
+    delivery.timeZone,
+    batchSize,
+    firstBatch,
+  )
+  for (const { profileZones, ...wave } of planned) {
+    const named = profileZones.filter((z): z is string => z !== null)
+    const inWave = [
+      named.length ? `time_zone in (${named.map(() => '?').join(', ')})` : null,
+      profileZones.includes(null) ? 'time_zone is null' : null,
+    ].filter(Boolean)
+    await trx.raw(
+      `insert into sending_log (delivery_id, profile_id, email, batch_no, status, attempts, in_doubt, planned_at)
+       select ?, id, email, cast((row_number() over (order by id) - 1) / ? as integer) + ?, 'pending', 0, ?, ?
+       from herald_prep where reason is null and (${inWave.join(' or ')})`,
+      [delivery.id, batchSize, wave.firstBatch, false, db.date(new Date(wave.at)), ...named],
+    )
+  }
+  return planned.map(({ profileZones: _, ...wave }) => wave)
 }

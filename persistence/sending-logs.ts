@@ -1,7 +1,7 @@
 import type { Knex } from '@mikro-orm/knex'
 import type { Database } from './database'
 import { settleStatement, type SettleStatement } from './log-statements'
-import type { FailureType, SendingStatus } from '../domain/sending'
+import { finalSendingStatuses, type FailureType, type SendingStatus } from '../domain/sending'
 import type { FailureCategory } from '../domain/failure-categories'
 import { countMessages } from '../observability/metrics'
 
@@ -252,11 +252,16 @@ export interface RetryWork {
   unfinished: number
 }
 
+/**
+ * What is left of a send at `now`. Only waves already due count (a recipient time zone delivery's later
+ * waves are the workflow's to start at their instant): a retry never sends a future wave early.
+ */
 export async function retryWork(db: Database, deliveryId: number, now: Date): Promise<RetryWork> {
   const due: { batch_no: number }[] = await db
     .knex('sending_log')
     .distinct('batch_no')
     .where('delivery_id', deliveryId)
+    .andWhere((q) => q.whereNull('planned_at').orWhere('planned_at', '<=', db.date(now)))
     .andWhere((q) =>
       q
         .whereIn('status', ['pending', 'sending'])
@@ -268,6 +273,7 @@ export async function retryWork(db: Database, deliveryId: number, now: Date): Pr
     .min('next_retry_at as next')
     .count('* as unfinished')
     .where('delivery_id', deliveryId)
+    .andWhere((q) => q.whereNull('planned_at').orWhere('planned_at', '<=', db.date(now)))
     .whereIn('status', ['pending', 'sending', 'retry'])) as { next: unknown; unfinished: number | string }[]
   const nextValue = next[0]?.next
   return {
@@ -288,4 +294,36 @@ export async function expireRetries(db: Database, deliveryId: number, now: Date)
       failure_reason: db.knex.raw(`'validity period expired: ' || coalesce(failure_reason, '')`),
       updated_at: db.date(now),
     })
+}
+
+export interface WaveCount {
+  /** Epoch ms of the wave's instant. */
+  at: number
+  recipients: number
+  sent: number
+  failed: number
+  unfinished: number
+}
+
+/** A recipient time zone delivery's sending logs counted per wave (per planned instant), earliest first. */
+export async function waveCounts(db: Database, deliveryId: number): Promise<WaveCount[]> {
+  const rows: { planned_at: unknown; status: string; count: number | string }[] = await db
+    .knex('sending_log')
+    .select('planned_at', 'status')
+    .count('* as count')
+    .where('delivery_id', deliveryId)
+    .whereNotNull('planned_at')
+    .groupBy('planned_at', 'status')
+  const waves = new Map<number, WaveCount>()
+  for (const row of rows) {
+    const at = new Date(row.planned_at as string | number | Date).getTime()
+    const wave = waves.get(at) ?? { at, recipients: 0, sent: 0, failed: 0, unfinished: 0 }
+    const n = Number(row.count)
+    wave.recipients += n
+    if (row.status === 'sent') wave.sent += n
+    else if (finalSendingStatuses.includes(row.status as SendingStatus)) wave.failed += n
+    else wave.unfinished += n
+    waves.set(at, wave)
+  }
+  return [...waves.values()].sort((a, b) => a.at - b.at)
 }

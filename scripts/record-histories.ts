@@ -5,7 +5,7 @@ import { bundleWorkflowCode } from '@temporalio/worker'
 import { execFileSync } from 'node:child_process'
 import { startDevServer } from '../runtime/dev-server'
 import { findTemporalCli } from '../runtime/temporal-cli'
-import { importProfiles, readyDelivery, startHarness, type Harness } from '../test/support/harness'
+import { importProfiles, readyDelivery, sleep, startHarness, type Harness } from '../test/support/harness'
 import { createRecurring, waitForRuns, withStatus } from '../test/support/recurring'
 
 /**
@@ -174,6 +174,25 @@ const scenarios: Record<string, (h: Harness) => Promise<number | string[]>> = {
    * retried until their deadline (a minute at the least); the first to fail for good ends the send (and,
    * from patch 'run-failure-cancels-batches' on, cancels the other), and the run fails with the reason.
    */
+  /**
+   * Sent at each recipient's local time: a wave past at the confirmation (sent at once), the next a few
+   * seconds ahead, paused while waiting for it and resumed once it is due; the run that sent the first wave
+   * continues as new before waiting.
+   */
+  async 'recipient-time-zone-waves'(h) {
+    const ids = await importProfiles(h, 3, (i) => ({ timeZone: ['Etc/GMT-1', null, 'Etc/GMT-1'][i - 1] }))
+    const lead = 8000
+    const wall = new Date(Date.now() + lead).toISOString().slice(0, 19)
+    const id = await readyDelivery(h, ids, { contactDate: wall, timeZone: 'UTC', recipientTimeZone: true })
+    await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start' })
+    const due = Date.parse(`${wall}Z`)
+    while (!(await h.api('GET', `/api/deliveries/${id}`)).body.waves?.[0]?.sent) await sleep(100)
+    await h.api('POST', `/api/deliveries/${id}/pause`, { as: 'start' })
+    while (Date.now() < due + 1000) await sleep(100)
+    await h.api('POST', `/api/deliveries/${id}/resume`, { as: 'start' })
+    await h.waitForStatus(id, 'finished')
+    return id
+  },
   async 'recurring-send-failed'() {
     const h = await startHarness({
       ...harnessOptions,

@@ -21,6 +21,7 @@ import {
   type DeliveryStatus,
 } from '../domain/delivery-states'
 import { commandPayloads, payloadProblem, preparationInputInvalid } from '../domain/delivery-input'
+import { describeWave, dueBatchEnd, nextWave, type Wave } from '../domain/waves'
 import type { DeliverySettings } from '../domain/settings'
 import type { DeliveryStatePatch } from '../persistence/deliveries'
 import * as messages from './messages'
@@ -56,6 +57,8 @@ export interface DeliveryState {
   sendingStartedAt: number | null
   /** Soft failures are retried until then. */
   validUntil: number | null
+  /** Sent at each recipient's local time: the waves, earliest first (absent otherwise). */
+  waves?: Wave[]
 }
 
 export interface DeliveryOutcome {
@@ -63,7 +66,7 @@ export interface DeliveryOutcome {
   messagesToDeliver: number
 }
 
-const { prepareDelivery, saveEdit, saveSchedule, deleteDelivery } =
+const { prepareDelivery, saveEdit, saveSchedule, deleteDelivery, moveRemainingWaves } =
   proxyActivities<HeraldActivities>(workActivityOptions)
 
 /** A preparation that failed for good on the delivery's own data (see activities' failPreparation). */
@@ -102,6 +105,8 @@ class DeliveryLifecycle {
   private readonly inbox: Command[] = []
   private readonly window: BatchWindow
   private deleted = false
+  /** A wave delivery continues as new before waiting for its next wave once this run has sent one. */
+  private handOver = false
 
   constructor(private readonly input: DeliveryWorkflowInput) {
     this.s = input.carried ?? {
@@ -219,7 +224,7 @@ class DeliveryLifecycle {
         message: 'every command names the user who gives it (by)',
       }
     }
-    const illegal = illegalTransition(kind, this.s.status)
+    const illegal = this.movesWaves(kind) ? null : illegalTransition(kind, this.s.status)
     if (illegal) return { refusal: messages.refusals.illegalTransition, message: illegal }
     if (kind === 'approve' && this.input.approverMustDiffer && input.by === this.input.createdBy) {
       return {
@@ -277,7 +282,8 @@ class DeliveryLifecycle {
         await this.enter('draft', { rejectionReason: String(command.input.reason) })
         return true
       case 'confirm': {
-        const later = this.s.contactDate !== null && this.s.contactDate > now
+        const start = this.startAt()
+        const later = start !== null && start > now
         await this.enter(later ? 'start_pending' : 'sending', { confirmedBy: by, confirmedAt: now })
         return true
       }
@@ -301,6 +307,9 @@ class DeliveryLifecycle {
   private async reschedule(contactDate: number | null, timeZone: string | null | undefined): Promise<void> {
     await saveSchedule(this.input.deliveryId, contactDate, timeZone)
     this.s.contactDate = contactDate
+    // New waves for the new time: the delivery is prepared again, then approved and confirmed again.
+    if (this.s.waves && this.s.status === 'start_pending')
+      return this.enter('preparing', { confirmedBy: null, confirmedAt: null })
     if (this.s.status === 'start_pending') return this.unconfirm()
     // Before the confirmation a new date means preparing again.
     if (this.s.status !== 'draft') await this.enter('draft')
@@ -333,6 +342,8 @@ class DeliveryLifecycle {
     }
     this.s.messagesToDeliver = prepared.toDeliver
     this.s.batchCount = prepared.batches
+    if (prepared.waves) this.s.waves = prepared.waves
+    else delete this.s.waves
     this.s.nextBatch = 0
     this.s.queued = []
     this.s.batchesDone = 0
@@ -345,7 +356,7 @@ class DeliveryLifecycle {
 
   private async waitForContactDate(): Promise<void> {
     while (this.s.status === 'start_pending') {
-      const wait = (this.s.contactDate ?? 0) - Date.now()
+      const wait = (this.startAt() ?? 0) - Date.now()
       if (wait <= 0 || !(await condition(() => this.inbox.length > 0, wait))) {
         await this.enter('sending')
         return
@@ -360,7 +371,9 @@ class DeliveryLifecycle {
     if (this.s.sendingStartedAt === null) {
       const now = Date.now()
       this.s.sendingStartedAt = now
-      this.s.validUntil = now + this.input.settings.validityMs
+      // The validity period runs from the last wave's instant for a delivery sent in waves.
+      const lastWave = this.s.waves?.at(-1)?.at ?? now
+      this.s.validUntil = Math.max(now, lastWave) + this.input.settings.validityMs
       await recordState(this.input.deliveryId, { sendingStartedAt: now })
     }
     while (!isFinal(this.s.status)) {
@@ -394,7 +407,7 @@ class DeliveryLifecycle {
   }
 
   private mayStartBatch(): boolean {
-    const left = this.s.queued.length > 0 || this.s.nextBatch < this.s.batchCount
+    const left = this.s.queued.length > 0 || this.s.nextBatch < this.dueBatches()
     return this.s.status === 'sending' && left && !this.timeToContinueAsNew()
   }
 
@@ -404,6 +417,12 @@ class DeliveryLifecycle {
 
   private async handleWhileSending(command: Command): Promise<void> {
     const { kind } = command
+    if (command.kind === 'schedule' && this.movesWaves(kind)) {
+      const refusal = this.refusal(kind, command.input)
+      if (refusal) return command.reply(refusal)
+      await this.moveWaves(command.input.contactDate, command.input.timeZone)
+      return command.reply({ view: this.view() })
+    }
     if (!canApply(kind, this.s.status) || !['pause', 'stop', 'resume'].includes(kind)) {
       return command.reply(
         this.refusal(kind, command.input) ?? {
@@ -427,14 +446,63 @@ class DeliveryLifecycle {
       (batches) => this.s.queued.push(...batches.filter((b) => !this.s.queued.includes(b))),
       () => Date.now() >= (this.s.validUntil ?? 0),
     )
-    if (after.next === 'done') return this.enter('finished', { finishedAt: Date.now() })
     if (after.next === 'send') {
       if (this.s.status !== 'sending') await this.enter('sending')
       return
     }
+    const wave = this.s.waves ? nextWave(this.s.waves, this.s.nextBatch) : null
+    if (wave && (after.next === 'done' || wave.at <= after.at)) return this.waitForWave(wave)
+    if (after.next === 'done') return this.enter('finished', { finishedAt: Date.now() })
     if (this.s.status !== 'retry_pending') await this.enter('retry_pending')
     const woke = await condition(() => this.inbox.length > 0, Math.max(after.at - Date.now(), 1), {
       summary: 'next soft-bounce retry',
+    })
+    if (woke) await this.dispatch(this.inbox.shift()!)
+  }
+
+  // ── Waves (recipient time zone) ────────────────────────────────────────────────────────────
+
+  /** The batches that may start now: every batch, or those of the waves already due. */
+  private dueBatches(): number {
+    return this.s.waves ? dueBatchEnd(this.s.waves, Date.now()) : this.s.batchCount
+  }
+
+  /** While a delivery sent in waves is under way, a new contact time moves the waves not started yet. */
+  private movesWaves(kind: DeliveryCommand): boolean {
+    const { waves, status, nextBatch } = this.s
+    return kind === 'schedule' && !!waves && isSending(status) && nextWave(waves, nextBatch) !== null
+  }
+
+  private async moveWaves(contactDate: number | null, timeZone: string | null | undefined): Promise<void> {
+    if (contactDate === null) return
+    await saveSchedule(this.input.deliveryId, contactDate, timeZone)
+    this.s.contactDate = contactDate
+    this.s.waves = await moveRemainingWaves(this.input.deliveryId, this.s.nextBatch)
+    // The validity period still runs from the last wave's instant.
+    const lastWave = this.s.waves.at(-1)?.at ?? Date.now()
+    this.s.validUntil = Math.max(this.s.validUntil ?? 0, lastWave + this.input.settings.validityMs)
+    this.describe()
+  }
+
+  /** When sending starts: the contact date, or the first wave's instant. */
+  private startAt(): number | null {
+    return this.s.waves?.[0]?.at ?? this.s.contactDate
+  }
+
+  /**
+   * The due waves are done (or wait for a later retry): the next wave starts at its instant, on a durable
+   * timer; pause and stop act meanwhile. A run that has sent a wave continues as new first, so a day
+   * of waves never piles up in one history.
+   */
+  private async waitForWave(wave: Wave): Promise<void> {
+    if (this.window.startedAny) {
+      this.handOver = true
+      return
+    }
+    if (this.s.status !== 'sending') await this.enter('sending')
+    else this.describe()
+    const woke = await condition(() => this.inbox.length > 0, Math.max(wave.at - Date.now(), 1), {
+      summary: `wave ${this.s.waves!.indexOf(wave) + 1} of ${this.s.waves!.length}: ${describeWave(wave)}`,
     })
     if (woke) await this.dispatch(this.inbox.shift()!)
   }
@@ -467,7 +535,18 @@ class DeliveryLifecycle {
   }
 
   private describe(): void {
-    showStatus(statusLabels[this.s.status], waitingFor(this.s))
+    showStatus(statusLabels[this.s.status], waitingFor(this.progress()))
+  }
+
+  /** What the Temporal UI and the view say the workflow waits for, with the next wave if it has waves. */
+  private progress() {
+    const waves = this.s.waves
+    const wave = waves ? nextWave(waves, this.s.nextBatch) : null
+    if (!waves || !wave) return this.s
+    return {
+      ...this.s,
+      nextWave: { number: waves.indexOf(wave) + 1, total: waves.length, text: describeWave(wave) },
+    }
   }
 
   private view(): DeliveryView {
@@ -477,12 +556,12 @@ class DeliveryLifecycle {
       messagesToDeliver: this.s.messagesToDeliver,
       contactDate: this.s.contactDate,
       batches: { total: this.s.batchCount, done: this.s.batchesDone },
-      waitingFor: waitingFor(this.s),
+      waitingFor: waitingFor(this.progress()),
     }
   }
 
   private timeToContinueAsNew(): boolean {
-    return this.window.timeToContinueAsNew()
+    return this.handOver || this.window.timeToContinueAsNew()
   }
 
   private continueAsNew(): Promise<never> {

@@ -82,6 +82,11 @@ export class BatchWindow {
     return this.started >= this.settings.batchesPerRun || workflowInfo().continueAsNewSuggested
   }
 
+  /** Whether this workflow run has started any batch. */
+  get startedAny(): boolean {
+    return this.started > 0
+  }
+
   get idle(): boolean {
     return this.running.size === 0
   }

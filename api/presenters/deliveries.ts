@@ -1,8 +1,8 @@
-import { logicalStatus, statusLabels, type DeliveryStatus } from '../../domain/delivery-states'
+import { isFinal, logicalStatus, statusLabels, type DeliveryStatus } from '../../domain/delivery-states'
 import { inZone } from '../../domain/zoned-time'
 import type { IDelivery } from '../../persistence/entities'
 import { latestRunWorkflowId } from '../../persistence/recurring-queries'
-import { countSendingLogs } from '../../persistence/sending-logs'
+import { countSendingLogs, waveCounts } from '../../persistence/sending-logs'
 import { liveKpis } from '../../persistence/stats'
 import type { ApiContext } from '../context'
 import { progressOf } from './progress'
@@ -40,10 +40,34 @@ export async function workflowLinks(
   }
 }
 
+/**
+ * A recipient time zone delivery's waves as prepared (instant, zones), with what each has sent so far;
+ * null for a delivery sent at one time.
+ */
+export async function presentWaves(ctx: ApiContext, delivery: IDelivery) {
+  const planned = delivery.recipientTimeZone ? delivery.preparationReport?.waves : undefined
+  if (!planned) return null
+  const counts = new Map((await waveCounts(ctx.db, delivery.id)).map((c) => [c.at, c]))
+  return planned.map((wave) => {
+    const at = new Date(wave.at).toISOString()
+    const count = counts.get(wave.at)
+    return {
+      at,
+      atText: inZone(at, wave.zones[0] ?? 'UTC', { seconds: true }),
+      zones: wave.zones,
+      recipients: count?.recipients ?? 0,
+      sent: count?.sent ?? 0,
+      failed: count?.failed ?? 0,
+      unfinished: count?.unfinished ?? 0,
+    }
+  })
+}
+
 /** A delivery as the API replies it: its fields, live progress and KPIs, and its workflow. */
 export async function presentDelivery(ctx: ApiContext, delivery: IDelivery) {
   const counts = await countSendingLogs(ctx.db, delivery.id)
   const status = delivery.status as DeliveryStatus
+  const waves = await presentWaves(ctx, delivery)
   return {
     id: delivery.id,
     label: delivery.label,
@@ -57,6 +81,9 @@ export async function presentDelivery(ctx: ApiContext, delivery: IDelivery) {
       ? inZone(String(iso(delivery.contactDate)), delivery.timeZone ?? 'UTC')
       : null,
     timeZone: delivery.timeZone ?? null,
+    recipientTimeZone: delivery.recipientTimeZone,
+    waves,
+    nextWave: isFinal(status) ? null : (waves?.find((w) => w.unfinished > 0) ?? null),
     tracking: delivery.tracking,
     guarantee: delivery.guarantee,
     requireApproval: delivery.requireApproval,

@@ -10,7 +10,8 @@ import { loadDelivery } from '../loaders'
 import { errorReplies, guardedRoute as route, json, jsonBody, readRoute, workflowErrors } from '../openapi'
 import { presentDelivery } from '../presenters/deliveries'
 import * as s from '../schemas'
-import { checkApprovalSkip, checkAudience, contactDateFrom } from '../validation'
+import { badRequest } from '../errors'
+import { checkApprovalSkip, checkAudience, checkRecipientTimeZone, contactDateFrom } from '../validation'
 
 const createDelivery = route('editDeliveries', 'create a delivery', {
   method: 'post',
@@ -60,12 +61,14 @@ export function deliveryRoutes(ctx: ApiContext) {
     const input = c.req.valid('json')
     checkAudience(input.audience)
     checkApprovalSkip(input.requireApproval, ctx.config.approval, c.get('user'))
+    checkRecipientTimeZone(input.recipientTimeZone, input.contactDate)
     const contactDate = contactDateFrom(input.contactDate, input.timeZone, 'contactDate')
     const delivery = await insertDelivery(db, {
       ...input,
       contactDate: contactDate === null ? null : new Date(contactDate),
       guarantee: input.guarantee ?? ctx.config.defaultGuarantee,
       requireApproval: input.requireApproval ?? true,
+      recipientTimeZone: input.recipientTimeZone ?? false,
       createdBy: c.get('user').name,
     })
     try {
@@ -91,6 +94,11 @@ export function deliveryRoutes(ctx: ApiContext) {
     const changes = c.req.valid('json')
     if (changes.audience) checkAudience(changes.audience)
     const delivery = await loadDelivery(db, id)
+    if (changes.recipientTimeZone && !delivery.contactDate)
+      throw badRequest(
+        'recipientTimeZone',
+        'sending at each recipient’s local time needs a contact date: schedule one first',
+      )
     await temporal.deliveries.command(delivery, messages.edit, { by: c.get('user').name, changes })
     return c.json(await reply(id), 200)
   })

@@ -9,7 +9,7 @@ import { guardedRoute as route, json, jsonBody, workflowErrors } from '../openap
 import { presentDelivery } from '../presenters/deliveries'
 import * as s from '../schemas'
 import type { DeliveryWorkflows } from '../temporal/deliveries'
-import { contactDateFrom } from '../validation'
+import { checkRecipientTimeZone, contactDateFrom } from '../validation'
 import { checkProofBeforeApproval } from './proofs'
 
 /** A user's command to a delivery's workflow: `POST /deliveries/{id}/<name>`, answered with the delivery. */
@@ -69,11 +69,13 @@ const deliveryCommands: DeliveryCommand[] = [
     name: 'schedule',
     right: 'editDeliveries',
     action: 'schedule a delivery',
-    summary: 'Set or move the contact date (null: send once confirmed)',
+    summary:
+      'Set or move the contact date (null: send once confirmed); a delivery sent in waves moves the waves not started yet',
     body: s.ScheduleInput,
     bodyRequired: true,
     send: (workflows, d, by, body: z.infer<typeof s.ScheduleInput>) => {
       const timeZone = body.timeZone === undefined ? d.timeZone : body.timeZone
+      checkRecipientTimeZone(d.recipientTimeZone, body.contactDate)
       const contactDate = contactDateFrom(body.contactDate, timeZone, 'contactDate')
       return workflows.command(d, messages.schedule, { by, contactDate, timeZone: body.timeZone })
     },

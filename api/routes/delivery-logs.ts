@@ -13,6 +13,9 @@ import * as s from '../schemas'
 const sendingLogs = readRoute('read sending logs', {
   path: '/deliveries/{id}/sending-logs',
   summary: 'Sending logs: one per recipient, the source of truth of what was sent',
+  description:
+    'Each log has its status, failure, SMTP code, attempts, `sentAt`, `messageId` and `plannedAt`: the ' +
+    'instant of the recipient’s wave when the delivery is sent at each recipient’s local time (else null).',
   request: { params: s.IdParam, query: s.SendingLogQuery },
   reply: json(s.page(z.record(z.string(), z.unknown())), 'A page of sending logs'),
 })

@@ -51,6 +51,7 @@ export function DeliveryPage(props: DeliveryPageProps) {
       {props.proofs && <Proofs delivery={d} proofs={props.proofs} csrf={props.page.csrf ?? ''} />}
       <Alerts alerts={props.alerts ?? []} />
       <Deployment {...props} />
+      {d.waves && d.waves.length > 0 && <Waves delivery={d} />}
       <PreparationReport delivery={d} />
       {props.series && (
         <section aria-labelledby="chart-title-h">
@@ -80,7 +81,12 @@ function Summary(props: { delivery: DeliveryJson }) {
       <div>
         <dt>Contact date</dt>
         <dd>
-          {d.contactDate ? (
+          {d.contactDate && d.recipientTimeZone ? (
+            <>
+              {Luxon.fromISO(d.contactDate, { zone: d.timeZone ?? 'UTC' }).toFormat('yyyy-LL-dd HH:mm')} in
+              each recipient’s time zone ({d.timeZone ?? 'UTC'} for profiles without one)
+            </>
+          ) : d.contactDate ? (
             <>
               <DateTime value={d.contactDate} zone={d.timeZone ?? 'UTC'} />
             </>
@@ -128,6 +134,60 @@ function Summary(props: { delivery: DeliveryJson }) {
         </dd>
       </div>
     </dl>
+  )
+}
+
+/** A delivery sent at each recipient's local time: each wave's instant (in its zone), recipients, sent. */
+function Waves(props: { delivery: DeliveryJson }) {
+  const d = props.delivery
+  const waves = d.waves ?? []
+  const next = d.nextWave
+  return (
+    <section aria-labelledby="waves-title" data-section="waves">
+      <h2 id="waves-title">Waves</h2>
+      <p data-field="next-wave">
+        {next ? (
+          <>
+            Next wave: <DateTime value={next.at} zone={next.zones[0] ?? 'UTC'} seconds /> (
+            {next.recipients === 1 ? '1 recipient' : `${next.recipients} recipients`}, {next.sent} sent)
+          </>
+        ) : (
+          'No wave left to send.'
+        )}
+      </p>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Wave</th>
+            <th scope="col">Instant</th>
+            <th scope="col">Time zones</th>
+            <th scope="col" class="num">
+              Recipients
+            </th>
+            <th scope="col" class="num">
+              Sent
+            </th>
+            <th scope="col" class="num">
+              Failed
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {waves.map((w, i) => (
+            <tr data-wave={i + 1} class={next && w.at === next.at ? 'current' : undefined}>
+              <td class="num">{i + 1}</td>
+              <td>
+                <DateTime value={w.at} zone={w.zones[0] ?? 'UTC'} seconds />
+              </td>
+              <td>{w.zones.join(', ')}</td>
+              <td class="num">{w.recipients}</td>
+              <td class="num">{w.sent}</td>
+              <td class="num">{w.failed}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   )
 }
 

@@ -121,6 +121,12 @@ function SendingLogs(props: { logs: Extract<LogsView, { tab: 'sending' }>; href:
               <td class="num">{text(l.attempts)}</td>
               <td>
                 <DateTime value={l.sentAt as string | null} />
+                {l.plannedAt && !l.sentAt ? (
+                  <>
+                    {' '}
+                    planned <DateTime value={l.plannedAt as string} />
+                  </>
+                ) : null}
               </td>
               <td class="mono">{text(l.messageId)}</td>
             </tr>

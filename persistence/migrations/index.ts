@@ -8,6 +8,7 @@ import { Migration20261202000000_webhooks } from './Migration20261202000000_webh
 import { Migration20261203000000_failure_category } from './Migration20261203000000_failure_category'
 import { Migration20261203010000_proofs } from './Migration20261203010000_proofs'
 import { Migration20261204000000_imports_retention } from './Migration20261204000000_imports_retention'
+import { Migration20261205000000_recipient_time_zone } from './Migration20261205000000_recipient_time_zone'
 
 /** Every migration, in order. Listed explicitly so bundled and compiled builds find them. */
 export const migrations: MigrationObject[] = [
@@ -20,4 +21,8 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261203000000_failure_category', class: Migration20261203000000_failure_category },
   { name: 'Migration20261203010000_proofs', class: Migration20261203010000_proofs },
   { name: 'Migration20261204000000_imports_retention', class: Migration20261204000000_imports_retention },
+  {
+    name: 'Migration20261205000000_recipient_time_zone',
+    class: Migration20261205000000_recipient_time_zone,
+  },
 ]

@@ -358,6 +358,50 @@ describe('the dashboard in a browser', () => {
     await screenshot(page, 'proofs')
   })
 
+  test('a delivery sent at each recipient’s local time shows its waves: instant in its zone, recipients, sent, the next one', async () => {
+    // 30 minutes from now in UTC: already past in UTC+1 (Etc/GMT-1), an hour and a half ahead in UTC−1.
+    const wall = new Date(Date.now() + 30 * 60_000).toISOString().slice(0, 19)
+    const ids = await importProfiles(h, 2, (i) => ({ timeZone: ['Etc/GMT-1', 'Etc/GMT+1'][i - 1] }), 'wave')
+    const id = await readyDelivery(h, ids, {
+      label: 'Local morning',
+      contactDate: wall,
+      timeZone: 'UTC',
+      recipientTimeZone: true,
+    })
+    const confirmed = await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start' })
+    expect(confirmed.body.status).toBe('sending')
+    await h.waitForStatus(id, 'sending')
+
+    const page = await stack.newPage({ timezoneId: 'UTC' })
+    await page.goto('/login')
+    await page.getByLabel('API token').fill(h.tokens.start)
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.waitForURL(`${stack.baseUrl}/`)
+    await page.goto(`/deliveries/${id}`)
+    const contact = page.locator('.summary div', { hasText: 'Contact date' }).locator('dd')
+    await expect(contact.innerText()).resolves.toContain('in each recipient’s time zone')
+
+    const waves = page.locator('[data-section="waves"]')
+    await expect(waves.getByRole('heading', { name: 'Waves' }).count()).resolves.toBe(1)
+    const first = waves.locator('tr[data-wave="1"]')
+    const second = waves.locator('tr[data-wave="2"]')
+    // The first wave (past at the confirmation) is sent; the page shows it once reloaded.
+    await until(async () => {
+      await page.reload()
+      return (await first.locator('td').nth(4).innerText()) === '1'
+    })
+    const [hh, mm, ss] = wall.slice(11).split(':')
+    await expect(first.innerText()).resolves.toContain(`${hh}:${mm}:${ss} Etc/GMT-1`)
+    await expect(second.innerText()).resolves.toContain(`${hh}:${mm}:${ss} Etc/GMT+1`)
+    await expect(second.locator('td').nth(3).innerText()).resolves.toBe('1') // recipients
+    await expect(second.locator('td').nth(4).innerText()).resolves.toBe('0') // sent
+    await expect(waves.locator('[data-field="next-wave"]').innerText()).resolves.toMatch(
+      new RegExp(`^Next wave: .*${hh}:${mm}:${ss} Etc/GMT\\+1.*\\(1 recipient, 0 sent\\)$`),
+    )
+    await screenshot(page, 'delivery-waves')
+    await h.api('POST', `/api/deliveries/${id}/stop`, { as: 'start' })
+  })
+
   test('the API docs page lists every route with its roles, without loading anything from elsewhere', async () => {
     const page = await stack.newPage()
     const elsewhere: string[] = []
