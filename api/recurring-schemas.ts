@@ -46,6 +46,16 @@ export const RecurringCreate = DeliveryCreate.omit({
     aggregation: z.enum(aggregationPeriods).default('none'),
     /** Each run waits for a confirmation by a "Start deliveries" user; only without aggregation. */
     confirmBeforeEachSend: z.boolean().default(false),
+    recipientTimeZone: z
+      .boolean()
+      .optional()
+      .openapi({
+        description:
+          'Send each occurrence at each recipient’s local time: the time of the occurrence (a cron in ' +
+          '`recurrence.timeZone`, such as `0 9 * * *`) is read as a wall-clock time in each profile’s ' +
+          'zone (the recurrence’s for a profile without one), and each run sends its execution in waves. ' +
+          'Needs `recurrence.cron` (400 with an interval)',
+      }),
   })
   .openapi('RecurringDeliveryCreate')
 
@@ -77,6 +87,7 @@ export const RecurringDelivery = z
     }),
     aggregation: z.enum(aggregationPeriods),
     confirmBeforeEachSend: z.boolean(),
+    recipientTimeZone: z.boolean(),
     totals: z.object({
       executions: z.number(),
       runs: z.record(z.string(), z.number()),

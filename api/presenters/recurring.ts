@@ -2,6 +2,7 @@ import { statusLabels, type DeliveryStatus } from '../../domain/delivery-states'
 import { inZone } from '../../domain/zoned-time'
 import { addCounts, computeKpis } from '../../domain/kpis'
 import { runStatusLabels, type RunStatus } from '../../domain/recurring-runs'
+import { earliestZone } from '../../domain/recurrence'
 import type { IDelivery, IRecurringDelivery, IRecurringRun } from '../../persistence/entities'
 import { countExecutionLogs, countRunLogs, countRunsByStatus, emptyCounts } from '../../persistence/recurring'
 import { findExecutions } from '../../persistence/recurring-queries'
@@ -63,11 +64,15 @@ export async function presentRecurring(
     },
     aggregation: recurring.aggregation,
     confirmBeforeEachSend: recurring.confirmBeforeEachSend,
+    recipientTimeZone: recurring.recipientTimeZone,
     totals: await totals(ctx, recurring),
-    // The next runs in words, in the recurrence's own zone, named ("2026-12-01 09:00:00 Europe/Paris").
+    // The next runs in words, in the recurrence's own zone, named ("2026-12-01 09:00:00 Europe/Paris");
+    // sent at each recipient's local time, in the earliest zone, where each occurrence fires.
     schedule: schedule && {
       ...schedule,
-      nextRunsText: schedule.nextRuns.map((at) => inZone(at, recurring.timeZone, { seconds: true })),
+      nextRunsText: schedule.nextRuns.map((at) =>
+        inZone(at, recurring.recipientTimeZone ? earliestZone : recurring.timeZone, { seconds: true }),
+      ),
     },
     scheduleUnanswered: unanswered,
     scheduleId: names.scheduleId(recurring.id),

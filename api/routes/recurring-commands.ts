@@ -70,7 +70,7 @@ const recurringCommands: RecurringCommandRoute[] = [
     summary: 'Stop for good: delete the schedule; a run waiting for confirmation expires, a send finishes',
     act: async (ctx, r) => {
       await setRecurringStatus(ctx.db, r, 'stopped')
-      await ctx.temporal.schedules.stop(r.id, await unfinishedRunWorkflows(ctx.db, r.id))
+      await ctx.temporal.schedules.stop(r.id, await unfinishedRunWorkflows(ctx.db, r.id, r.recipientTimeZone))
       return 'stopped'
     },
   },

@@ -10,7 +10,7 @@ import {
 } from '@temporalio/client'
 import type { HeraldConfig } from '../../config/env'
 import type { IRecurringDelivery } from '../../persistence/entities'
-import { intervalOffset } from '../../domain/recurrence'
+import { earliestZone, intervalOffset } from '../../domain/recurrence'
 import type { RecurringRunInput } from '../../workflows/recurring-run'
 import type { Actor } from '../../workflows/messages'
 import { confirmRun, type RunView } from '../../workflows/recurring-messages'
@@ -174,10 +174,15 @@ function isDeadlineExceeded(err: unknown): boolean {
   return isGrpcServiceError(cause) && cause.code === 4 // DEADLINE_EXCEEDED
 }
 
-/** Cron in the recurrence's time zone, or an interval counted from the start (whole seconds). */
+/**
+ * Cron in the recurrence's time zone, or an interval counted from the start (whole seconds). A recurrence
+ * sent at each recipient's local time fires when its occurrence's time comes in the earliest zone (UTC+14):
+ * the run then plans the waves of every zone from that wall-clock time (domain/recurrence.ts occurrenceOf).
+ */
 function specOf(recurring: IRecurringDelivery): ScheduleSpec {
   const startsAt = recurring.startsAt ?? undefined
-  const bounds = { startAt: startsAt, endAt: recurring.endsAt ?? undefined, timezone: recurring.timeZone }
+  const timezone = recurring.recipientTimeZone ? earliestZone : recurring.timeZone
+  const bounds = { startAt: startsAt, endAt: recurring.endsAt ?? undefined, timezone }
   if (recurring.cron) return { cronExpressions: [recurring.cron], ...bounds }
   const every = Number(recurring.intervalMs)
   const anchor = Math.floor((startsAt ?? recurring.createdAt).getTime() / 1000) * 1000
