@@ -5,7 +5,7 @@ import ms from 'ms'
 import { aggregationPeriods } from '../domain/recurrence'
 import { recurringStatuses, runStatuses } from '../domain/recurring-runs'
 import { isTimeZone } from '../domain/schedule'
-import { DeliveryCreate, IdParam, numberPathParam, PageQuery, Progress } from './schemas'
+import { DeliveryCreate, IdParam, numberPathParam, PageQuery, Progress, Wave } from './schemas'
 
 /** Request and reply schemas of recurring deliveries, their executions and runs. */
 
@@ -124,6 +124,9 @@ export const Execution = z
     progress: Progress,
     kpis: Kpis,
     temporalUrl: z.string(),
+    recipientTimeZone: z.boolean(),
+    /** Sent at each recipient's local time: the waves of all its runs, earliest first; null otherwise. */
+    waves: z.array(Wave).nullable(),
   })
   .passthrough()
   .openapi('RecurringExecution')
@@ -142,6 +145,10 @@ export const Run = z
     progress: Progress,
     kpis: RunKpis,
     temporalUrl: z.string(),
+    /** Sent at each recipient's local time: this run's waves, earliest first; null otherwise. */
+    waves: z.array(Wave).nullable(),
+    /** The first of its waves with recipients still to send, or null once the run is over. */
+    nextWave: Wave.nullable(),
   })
   .passthrough()
   .openapi('RecurringRun')
