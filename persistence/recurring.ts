@@ -268,16 +268,12 @@ export async function countRunsByStatus(
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]))
 }
 
-/**
- * Runs that may still act: the ones a stop must expire. A recurrence sent in waves adds its sending runs:
- * a stop wakes them from their wait for the next wave, which they then do not send.
- */
+/** Runs that may still act: the ones a stop must expire (or, with `status` sending, stop sending waves). */
 export async function unfinishedRunWorkflows(
   db: Database,
   recurringId: number,
-  inWaves = false,
+  statuses: RunStatus[] = ['started', 'preparing', 'waiting_for_confirmation'],
 ): Promise<string[]> {
-  const statuses = ['started', 'preparing', 'waiting_for_confirmation', ...(inWaves ? ['sending'] : [])]
   const rows: { workflow_id: string }[] = await db
     .knex('recurring_run')
     .where('recurring_id', recurringId)

@@ -24,7 +24,7 @@ import { describeWave, type Wave } from '../domain/waves'
 import type { DeliveryStatePatch } from '../persistence/deliveries'
 import { DeliveryIdAttribute, recordedPrefix, refusals, type Actor } from './messages'
 import { recordDeliveryStatus, recordRun, showStatus } from './records'
-import { confirmRun, recurringRunWorkflowId, runState, type RunView } from './recurring-messages'
+import { confirmRun, recurringRunWorkflowId, runState, stopWaves, type RunView } from './recurring-messages'
 import { afterPass, BatchWindow, failSend, workActivityOptions } from './sending'
 import { startStatsChild } from './stats'
 import { deliveryStatsWorkflowId } from './stats-messages'
@@ -56,6 +56,8 @@ export interface RunState {
   waves?: Wave[]
   /** A run sent in waves looked, after the cancellation, whether the recurrence was stopped. */
   cancelChecked?: boolean
+  /** A run sent in waves was told its recurrence was stopped (signal `stopWaves`). */
+  stopRequested?: boolean
 }
 
 export interface RunOutcome {
@@ -105,6 +107,7 @@ class RecurringRun {
       validator: (command) => this.validateConfirmation(command),
     })
     setHandler(runState, () => this.view())
+    setHandler(stopWaves, () => void (this.s.stopRequested = true))
     this.window = new BatchWindow(
       input.settings,
       {
@@ -329,16 +332,18 @@ class RecurringRun {
   }
 
   /**
-   * Waits for a wave's instant; a cancellation (a stop, or the next occurrence due) wakes it to look
-   * whether the recurrence was stopped, as does the instant itself. True: stopped, the wave is not sent.
+   * Waits for a wave's instant. A stop (signal `stopWaves`) ends the wait: the wave is not sent (true). A
+   * cancellation (the next occurrence due, or a stop) wakes it to look whether the recurrence was
+   * stopped, as does the instant itself: a signal lost in a continue-as-new cannot send a stopped wave.
    */
   private async waitForWave(wave: Wave): Promise<boolean> {
     this.describe()
     for (;;) {
       const woke = await condition(
-        () => this.s.superseded && !this.s.cancelChecked,
+        () => this.s.stopRequested === true || (this.s.superseded && !this.s.cancelChecked),
         Math.max(wave.at - Date.now(), 1),
       )
+      if (this.s.stopRequested) return true
       if (woke) this.s.cancelChecked = true
       if (await recurringStopped(this.input.recurringId)) return true
       if (!woke) return false

@@ -13,7 +13,7 @@ import type { IRecurringDelivery } from '../../persistence/entities'
 import { earliestZone, intervalOffset } from '../../domain/recurrence'
 import type { RecurringRunInput } from '../../workflows/recurring-run'
 import type { Actor } from '../../workflows/messages'
-import { confirmRun, type RunView } from '../../workflows/recurring-messages'
+import { confirmRun, stopWaves, type RunView } from '../../workflows/recurring-messages'
 import { badRequest, conflict } from '../errors'
 import { commandUpdateId } from '../idempotency'
 import { withCommandDeadline } from './deadline'
@@ -127,8 +127,11 @@ export class RecurringSchedules {
     return this.act(recurringId, (handle) => handle.trigger(overlap))
   }
 
-  /** Deletes the schedule and asks the runs that have not begun sending to give way. */
-  async stop(recurringId: number, unfinishedRuns: string[]): Promise<void> {
+  /**
+   * Deletes the schedule and asks the runs that have not begun sending to give way; runs sent in waves
+   * (`waveRuns`) are told to send no further wave.
+   */
+  async stop(recurringId: number, unfinishedRuns: string[], waveRuns: string[] = [], by = ''): Promise<void> {
     await this.handle(recurringId)
       .delete()
       .catch((err: unknown) => {
@@ -139,6 +142,16 @@ export class RecurringSchedules {
         this.client.workflow
           .getHandle(workflowId)
           .cancel()
+          .catch((err: unknown) => {
+            if (!(err instanceof WorkflowNotFoundError)) throw err
+          }),
+      ),
+    )
+    await Promise.all(
+      waveRuns.map((workflowId) =>
+        this.client.workflow
+          .getHandle(workflowId)
+          .signal(stopWaves, { by })
           .catch((err: unknown) => {
             if (!(err instanceof WorkflowNotFoundError)) throw err
           }),
