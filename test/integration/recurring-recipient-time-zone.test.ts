@@ -125,6 +125,10 @@ describe('a recurring delivery sent at each recipient’s local time', () => {
       'pending',
     )
     expect(arrival(later.email)).toBeUndefined()
+    // The schedule fired its own occurrence at the second wave's instant too (the hourly cron, read in
+    // UTC+14): it asked the run to give way, the run went on with its waves, and the new run waited for it
+    // (then the stop deleted the schedule): one run in all.
+    expect((await runsOf(h, id)).map((r) => r.id)).toEqual([run.id])
   })
 
   test('recipientTimeZone needs a cron (a wall-clock time): with an interval, 400 naming the field', async () => {
