@@ -156,9 +156,9 @@ export function recipientTimeZoneProblems(
  * The wall-clock time of a run's occurrence, as the instant it names in the recurrence's zone (the
  * `contactDate` its waves are planned from, domain/waves.ts). A run the schedule started for an
  * occurrence was scheduled when that occurrence's time came in the earliest zone: its wall-clock time is
- * the scheduled time read there. A run started between occurrences (Trigger) stands for the
- * recurrence's next occurrence in its own zone: its waves already due go at once, the others at their
- * instant.
+ * the scheduled time read there. A run started between occurrences (Trigger: "run it now") stands for
+ * the recurrence's latest occurrence in its own zone (today's 9:00 of a daily 9:00): the recipients whose
+ * time has come get it at once (at least those in the recurrence's zone), the others at their instant.
  */
 export function occurrenceOf(cron: string, timeZone: string, scheduledAt: number): number {
   const [fired] = cronOccurrences(cron, earliestZone, scheduledAt - 1000, 1)
@@ -167,5 +167,5 @@ export function occurrenceOf(cron: string, timeZone: string, scheduledAt: number
     const { year, month, day, hour, minute, second } = wall
     return DateTime.fromObject({ year, month, day, hour, minute, second }, { zone: timeZone }).toMillis()
   }
-  return cronOccurrences(cron, timeZone, scheduledAt - 1, 1)[0]
+  return parseCron(cron, timeZone, scheduledAt + 1).prev().getTime()
 }

@@ -194,13 +194,13 @@ const scenarios: Record<string, (h: Harness) => Promise<number | string[]>> = {
     return id
   },
   /**
-   * A recurring delivery sent at each recipient's local time, triggered: a wave past (sent at once), the
-   * next at the coming minute of its hourly cron (the schedule fires then too and asks the run to give
-   * way: it goes on), the last an hour ahead; the run continues as new after each wave, and a stop (signal)
-   * ends it without the last wave.
+   * A recurring delivery sent at each recipient's local time, triggered (its latest occurrence, an hour
+   * ago): a wave past (sent at once), the next at the coming minute of its hourly cron in UTC−1 (the
+   * schedule fires then too and asks the run to give way: it goes on), the last an hour ahead; the run
+   * continues as new after each wave, and a stop (signal) ends it without the last wave.
    */
   async 'recurring-waves-stopped'(h) {
-    const ids = await importProfiles(h, 3, (i) => ({ timeZone: ['Etc/GMT-1', null, 'Etc/GMT+1'][i - 1] }))
+    const ids = await importProfiles(h, 3, (i) => ({ timeZone: [null, 'Etc/GMT+1', 'Etc/GMT+2'][i - 1] }))
     const planned = Math.ceil((Date.now() + 8000) / 60_000) * 60_000
     const id = await createRecurring(h, {
       audience: { profileIds: ids },

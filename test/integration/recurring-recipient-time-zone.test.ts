@@ -4,9 +4,9 @@ import { createRecurring, runsOf, stopAllRecurring, waitForRuns } from '../suppo
 
 /**
  * A recurring delivery sent at each recipient's local time: each occurrence's time is a wall-clock time
- * read in each profile's zone. Fixed-offset zones make the arithmetic plain: the occurrence's time is an
- * hour earlier in Etc/GMT-1 (UTC+1), on time in UTC (the recurrence's zone, for a profile without one)
- * and an hour later in Etc/GMT+1 (UTC−1).
+ * read in each profile's zone. Trigger runs the latest occurrence (in the recurrence's zone, UTC). With
+ * an hourly cron at the minute coming in 25–85 s, that occurrence is nearly an hour ago: past in UTC (a
+ * profile without a zone), due in 25–85 s in Etc/GMT+1 (UTC−1) and an hour later in Etc/GMT+2 (UTC−2).
  */
 describe('a recurring delivery sent at each recipient’s local time', () => {
   let h: Harness
@@ -33,10 +33,11 @@ describe('a recurring delivery sent at each recipient’s local time', () => {
     const profileIds = await importProfiles(
       h,
       3,
-      (i) => ({ timeZone: ['Etc/GMT-1', null, 'Etc/GMT+1'][i - 1] }),
+      (i) => ({ timeZone: [null, 'Etc/GMT+1', 'Etc/GMT+2'][i - 1] }),
       'rtz',
     )
-    // An hourly occurrence at a minute at least 25 s ahead: the trigger stands for it.
+    // An hourly cron at the minute of `planned`, 25–85 s ahead: the trigger stands for its latest
+    // occurrence, an hour before, which comes in UTC−1 at `planned`.
     const planned = Math.ceil((Date.now() + 25_000) / 60_000) * 60_000
     const minute = new Date(planned).getUTCMinutes()
     const id = await createRecurring(h, {
@@ -62,9 +63,13 @@ describe('a recurring delivery sent at each recipient’s local time', () => {
       planned,
       planned + 3600_000,
     ])
-    expect(run.waves.map((w: { zones: string[] }) => w.zones)).toEqual([['Etc/GMT-1'], ['UTC'], ['Etc/GMT+1']])
-    const wall = DateTime.fromMillis(planned, { zone: 'UTC' }).toFormat('yyyy-LL-dd HH:mm:ss')
-    expect(run.waves[1].atText).toBe(`${wall} UTC`)
+    expect(run.waves.map((w: { zones: string[] }) => w.zones)).toEqual([
+      ['UTC'], // the profile without a zone is read in the recurrence's
+      ['Etc/GMT+1'],
+      ['Etc/GMT+2'],
+    ])
+    const wall = DateTime.fromMillis(planned - 3600_000, { zone: 'UTC' }).toFormat('yyyy-LL-dd HH:mm:ss')
+    expect(run.waves[1].atText).toBe(`${wall} Etc/GMT+1`)
 
     const logs = await sendingLogs(run.executionId)
     const byProfile = new Map(logs.map((l) => [l.profileId, l]))

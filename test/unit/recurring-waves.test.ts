@@ -17,10 +17,16 @@ describe('the occurrence of a run sent at each recipient’s local time', () => 
     expect(occurrenceOf('0 9 * * *', 'Europe/Paris', fired)).toBe(paris('2026-12-01T09:00:00'))
   })
 
-  test('a triggered run (between occurrences) stands for the next occurrence in the recurrence’s zone', () => {
-    const triggered = paris('2026-12-01T07:12:34.567')
-    expect(occurrenceOf('0 9 * * *', 'Europe/Paris', triggered)).toBe(paris('2026-12-01T09:00:00'))
-    expect(occurrenceOf('30 * * * *', 'Europe/Paris', triggered)).toBe(paris('2026-12-01T07:30:00'))
+  test('a triggered run (between occurrences) stands for the latest occurrence in the recurrence’s zone', () => {
+    const afternoon = paris('2026-12-01T15:12:34.567')
+    expect(occurrenceOf('0 9 * * *', 'Europe/Paris', afternoon)).toBe(paris('2026-12-01T09:00:00'))
+    const early = paris('2026-12-01T07:12:34.567')
+    expect(occurrenceOf('0 9 * * *', 'Europe/Paris', early)).toBe(paris('2026-11-30T09:00:00'))
+    expect(occurrenceOf('30 * * * *', 'Europe/Paris', early)).toBe(paris('2026-12-01T06:30:00'))
+    // Triggered on the very second of an occurrence in its own zone: that occurrence.
+    expect(occurrenceOf('0 9 * * *', 'Europe/Paris', paris('2026-12-01T09:00:00'))).toBe(
+      paris('2026-12-01T09:00:00'),
+    )
   })
 
   test('an interval has no wall-clock time: refused, naming recipientTimeZone', () => {
