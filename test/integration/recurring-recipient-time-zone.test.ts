@@ -136,6 +136,52 @@ describe('a recurring delivery sent at each recipient’s local time', () => {
     expect((await runsOf(h, id)).map((r) => r.id)).toEqual([run.id])
   })
 
+  test('a run confirmed before each send waits for its confirmation before the first wave', async () => {
+    const profileIds = await importProfiles(h, 2, (i) => ({ timeZone: [null, 'Etc/GMT+1'][i - 1] }), 'rtzc')
+    const [here, west] = profileIds
+    // An hourly cron half an hour from now: its latest occurrence is about half an hour ago, so it is past
+    // in UTC and comes in about half an hour in UTC−1; the schedule's own next run is half an hour away.
+    const minute = new Date(Date.now() + 30 * 60_000).getUTCMinutes()
+    const id = await createRecurring(
+      h,
+      {
+        audience: { profileIds },
+        recipientTimeZone: true,
+        confirmBeforeEachSend: true,
+        recurrence: { cron: `${minute} * * * *`, timeZone: 'UTC' },
+      },
+      'prepare',
+    )
+    await h.api('POST', `/api/recurring-deliveries/${id}/trigger`, { as: 'workflow' })
+    const [waiting] = await waitForRuns(h, id, (r) => r[0]?.status === 'waiting_for_confirmation', 30_000)
+    expect(waiting.messagesToDeliver).toBe(2)
+    expect(waiting.waves.map((w: { zones: string[] }) => w.zones)).toEqual([['UTC'], ['Etc/GMT+1']])
+    const logs = await sendingLogs(waiting.executionId)
+    const email = (pid: number) => logs.find((l) => l.profileId === pid)!.email
+    // Unconfirmed, even the wave already past is held back.
+    expect(logs.map((l) => l.status)).toEqual(['pending', 'pending'])
+    expect(arrival(email(here))).toBeUndefined()
+
+    const confirmUrl = `/api/recurring-deliveries/${id}/runs/${waiting.id}/confirm`
+    const confirmed = await h.api('POST', confirmUrl, { as: 'start', body: { expectedMessages: 2 } })
+    expect(confirmed.status).toBe(200)
+    await waitUntil('the past wave to arrive once confirmed', () => arrival(email(here)), 20_000)
+    const sending = await waitUntil(
+      'the run to count its first wave sent',
+      async () => {
+        const found = (await runsOf(h, id)).find((r) => r.id === waiting.id)
+        return found?.waves[0].sent === 1 ? found : null
+      },
+      20_000,
+    )
+    expect(sending).toMatchObject({ status: 'sending', confirmedBy: 'start-user' })
+    expect(Date.parse(sending.nextWave.at)).toBeGreaterThan(Date.now())
+    expect(arrival(email(west))).toBeUndefined()
+    await h.api('POST', `/api/recurring-deliveries/${id}/stop`, { as: 'workflow' })
+    await waitForRuns(h, id, (r) => r[0]?.status === 'stopped', 30_000)
+    expect(arrival(email(west))).toBeUndefined()
+  })
+
   test('recipientTimeZone needs a cron (a wall-clock time): with an interval, 400 naming the field', async () => {
     const profileIds = await importProfiles(h, 1)
     const count = async () =>
