@@ -161,17 +161,24 @@ export function runConfirmation(
 
 const movingRuns: readonly RunStatus[] = ['started', 'preparing', 'sending']
 
+/** A run sent in waves that waits for a wave more than a few seconds ahead (it may wait for hours). */
+function waitsForWave(run: Pick<RunJson, 'status' | 'nextWave'>, now: number): boolean {
+  return run.status === 'sending' && !!run.nextWave && Date.parse(run.nextWave.at) - now > 5000
+}
+
 /**
  * While a run prepares or sends, the page refreshes every second, and so it does when the next run is
- * seconds away; while a run waits for its confirmation or the schedule runs, every few seconds. A
+ * seconds away; while a run waits for its confirmation or for a wave, or the schedule runs, every few
+ * seconds. A
  * paused, stopped or finished recurrence with no run in progress does not move on its own.
  */
 export function recurringRefreshMs(
   recurring: Pick<RecurringJson, 'status' | 'schedule'>,
-  runs: Pick<RunJson, 'status'>[],
+  runs: Pick<RunJson, 'status' | 'nextWave'>[],
   now: number,
 ): number | null {
-  if (runs.some((run) => movingRuns.includes(run.status))) return 1000
+  if (runs.some((run) => movingRuns.includes(run.status) && !waitsForWave(run, now))) return 1000
+  if (runs.some((run) => waitsForWave(run, now))) return 5000
   const active = recurring.status === 'active' && !recurring.schedule?.paused
   const next = recurring.schedule?.nextRuns[0]
   if (active && next && Date.parse(next) - now < 5000) return 1000
