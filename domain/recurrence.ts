@@ -167,5 +167,7 @@ export function occurrenceOf(cron: string, timeZone: string, scheduledAt: number
     const { year, month, day, hour, minute, second } = wall
     return DateTime.fromObject({ year, month, day, hour, minute, second }, { zone: timeZone }).toMillis()
   }
-  return parseCron(cron, timeZone, scheduledAt + 1).prev().getTime()
+  return parseCron(cron, timeZone, scheduledAt + 1)
+    .prev()
+    .getTime()
 }

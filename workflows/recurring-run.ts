@@ -288,8 +288,9 @@ class RecurringRun {
   /** The earliest wave with batches not started yet, or null. */
   private nextWave(): Wave | null {
     return (
-      this.s.waves?.find((w) => this.s.toSend.some((b) => b >= w.firstBatch && b < w.firstBatch + w.batches)) ??
-      null
+      this.s.waves?.find((w) =>
+        this.s.toSend.some((b) => b >= w.firstBatch && b < w.firstBatch + w.batches),
+      ) ?? null
     )
   }
 

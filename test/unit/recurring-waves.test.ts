@@ -1,5 +1,10 @@
 import { DateTime } from 'luxon'
-import { cronOccurrences, earliestZone, occurrenceOf, recipientTimeZoneProblems } from '../../domain/recurrence'
+import {
+  cronOccurrences,
+  earliestZone,
+  occurrenceOf,
+  recipientTimeZoneProblems,
+} from '../../domain/recurrence'
 
 /** A recurrence sent at each recipient's local time: which wall-clock time a run stands for. */
 describe('the occurrence of a run sent at each recipient’s local time', () => {
