@@ -7,13 +7,16 @@ import {
   loadRecurring,
   openExecution,
   preparedRun,
+  recordExecutionOccurrence,
   recordRun,
   recordRunStart,
   refreshExecutionCounts,
+  runScheduledAt,
   type RunPatch,
 } from '../persistence/recurring'
 import { audienceProblem } from '../domain/delivery-input'
-import { periodKey } from '../domain/recurrence'
+import { occurrenceOf, periodKey } from '../domain/recurrence'
+import type { Wave } from '../domain/waves'
 import { replaceTrackedUrls } from '../persistence/tracking'
 import { recordExecutionReport } from '../persistence/deliveries'
 import { hasCriticalProblem, preparationMessages, type PreparationReport } from '../domain/preparation'
@@ -52,6 +55,14 @@ export interface PreparedRun {
   alreadyIncluded: number
   /** What blocks the send (content or audience), if anything. */
   problem: string | null
+  /** Sent at each recipient's local time: this run's waves, earliest first (absent otherwise). */
+  waves?: Wave[]
+}
+
+/** A run's waves: those of its execution's report within the batches it added. */
+function wavesOfRun(execution: IDelivery, firstBatch: number, batches: number): Wave[] {
+  const all = execution.preparationReport?.waves ?? []
+  return all.filter((w) => w.firstBatch >= firstBatch && w.firstBatch < firstBatch + batches)
 }
 
 /**
@@ -63,9 +74,19 @@ async function appendRun(
   input: PrepareRunInput,
   recurring: IRecurringDelivery,
   execution: IDelivery,
+  /** Sent at each recipient's local time: the occurrence's wall-clock time, in the recurrence's zone. */
+  occurrence: number | null,
 ) {
   const { db, clock } = deps
-  const counts = await appendToTarget(db, execution, input.batchSize, async (trx, appended) => {
+  const target = {
+    id: execution.id,
+    audience: execution.audience,
+    targetLimit: execution.targetLimit,
+    ...(occurrence === null
+      ? {}
+      : { recipientTimeZone: true, contactDate: new Date(occurrence), timeZone: recurring.timeZone }),
+  }
+  const counts = await appendToTarget(db, target, input.batchSize, async (trx, appended) => {
     const patch: RunPatch = {
       firstBatch: appended.firstBatch,
       batchCount: appended.batches,
@@ -87,6 +108,14 @@ async function appendRun(
     excluded: counts.excluded,
     messages,
     batches: counts.batches,
+    // The waves of every run of the execution, earliest first: each run adds its own.
+    ...(counts.waves
+      ? {
+          waves: [...(execution.preparationReport?.waves ?? []), ...counts.waves].sort(
+            (a, b) => a.at - b.at || a.firstBatch - b.firstBatch,
+          ),
+        }
+      : {}),
   }
   await refreshExecutionCounts(db, execution.id)
   await recordExecutionReport(db, execution.id, report, execution.version)
@@ -129,16 +158,24 @@ export const createRecurringActivities = (deps: { db: Database; clock: () => Dat
         )
       }
       const done = await preparedRun(db, input.runId)
-      const key = periodKey(recurring.aggregation, input.at, recurring.timeZone) ?? `run-${input.runId}`
+      // Sent at each recipient's local time, the run stands for an occurrence (fired early, in the
+      // earliest zone): its period and label are the occurrence's, not the time it prepares.
+      const occurrence =
+        recurring.recipientTimeZone && recurring.cron
+          ? occurrenceOf(recurring.cron, recurring.timeZone, await runScheduledAt(db, input.runId))
+          : null
+      const at = occurrence ?? input.at
+      const key = periodKey(recurring.aggregation, at, recurring.timeZone) ?? `run-${input.runId}`
       const when =
         recurring.aggregation === 'none'
-          ? DateTime.fromMillis(input.at, { zone: recurring.timeZone }).toFormat('yyyy-LL-dd HH:mm:ss')
+          ? DateTime.fromMillis(at, { zone: recurring.timeZone }).toFormat('yyyy-LL-dd HH:mm:ss')
           : key
       const { execution, created } = await openExecution(db, recurring, key, `${recurring.label} (${when})`)
       // Every run of the period sends the same content: storing its links again is harmless, and sure.
       await replaceTrackedUrls(db, execution)
       if (done && done.executionId === execution.id) {
         const { firstBatch, batches, toDeliver } = done
+        const waves = occurrence === null ? {} : { waves: wavesOfRun(execution, firstBatch, batches) }
         return {
           executionId: execution.id,
           newExecution: created,
@@ -147,6 +184,7 @@ export const createRecurringActivities = (deps: { db: Database; clock: () => Dat
           toDeliver,
           alreadyIncluded: 0,
           problem: null,
+          ...waves,
         }
       }
       await recordRun(db, input.runId, { status: 'preparing', executionId: execution.id })
@@ -164,7 +202,8 @@ export const createRecurringActivities = (deps: { db: Database; clock: () => Dat
         }
       }
 
-      const { counts, problem } = await appendRun(deps, input, recurring, execution)
+      if (occurrence !== null) await recordExecutionOccurrence(db, execution.id, occurrence)
+      const { counts, problem } = await appendRun(deps, input, recurring, execution, occurrence)
       return {
         executionId: execution.id,
         newExecution: created,
@@ -173,7 +212,14 @@ export const createRecurringActivities = (deps: { db: Database; clock: () => Dat
         toDeliver: counts.toDeliver,
         alreadyIncluded: counts.alreadyIncluded,
         problem,
+        ...(counts.waves ? { waves: counts.waves } : {}),
       }
+    },
+
+    /** Whether the recurrence was stopped (or deleted): a run waiting for a wave sends it only if not. */
+    async recurringStopped(recurringId: number): Promise<boolean> {
+      const recurring = await loadRecurring(db, recurringId)
+      return !recurring || recurring.status === 'stopped'
     },
 
     async recordRun(runId: number, patch: RunPatch): Promise<void> {

@@ -5,7 +5,7 @@ import ms from 'ms'
 import { aggregationPeriods } from '../domain/recurrence'
 import { recurringStatuses, runStatuses } from '../domain/recurring-runs'
 import { isTimeZone } from '../domain/schedule'
-import { DeliveryCreate, IdParam, numberPathParam, PageQuery, Progress } from './schemas'
+import { DeliveryCreate, IdParam, numberPathParam, PageQuery, Progress, Wave } from './schemas'
 
 /** Request and reply schemas of recurring deliveries, their executions and runs. */
 
@@ -46,6 +46,16 @@ export const RecurringCreate = DeliveryCreate.omit({
     aggregation: z.enum(aggregationPeriods).default('none'),
     /** Each run waits for a confirmation by a "Start deliveries" user; only without aggregation. */
     confirmBeforeEachSend: z.boolean().default(false),
+    recipientTimeZone: z
+      .boolean()
+      .optional()
+      .openapi({
+        description:
+          'Send each occurrence at each recipient’s local time: the time of the occurrence (a cron in ' +
+          '`recurrence.timeZone`, such as `0 9 * * *`) is read as a wall-clock time in each profile’s ' +
+          'zone (the recurrence’s for a profile without one), and each run sends its execution in waves. ' +
+          'Needs `recurrence.cron` (400 with an interval)',
+      }),
   })
   .openapi('RecurringDeliveryCreate')
 
@@ -77,6 +87,7 @@ export const RecurringDelivery = z
     }),
     aggregation: z.enum(aggregationPeriods),
     confirmBeforeEachSend: z.boolean(),
+    recipientTimeZone: z.boolean(),
     totals: z.object({
       executions: z.number(),
       runs: z.record(z.string(), z.number()),
@@ -113,6 +124,9 @@ export const Execution = z
     progress: Progress,
     kpis: Kpis,
     temporalUrl: z.string(),
+    recipientTimeZone: z.boolean(),
+    /** Sent at each recipient's local time: the waves of all its runs, earliest first; null otherwise. */
+    waves: z.array(Wave).nullable(),
   })
   .passthrough()
   .openapi('RecurringExecution')
@@ -131,6 +145,10 @@ export const Run = z
     progress: Progress,
     kpis: RunKpis,
     temporalUrl: z.string(),
+    /** Sent at each recipient's local time: this run's waves, earliest first; null otherwise. */
+    waves: z.array(Wave).nullable(),
+    /** The first of its waves with recipients still to send, or null once the run is over. */
+    nextWave: Wave.nullable(),
   })
   .passthrough()
   .openapi('RecurringRun')

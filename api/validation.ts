@@ -1,6 +1,6 @@
 import type { z } from '@hono/zod-openapi'
 import { audienceProblems } from '../domain/audience'
-import { aggregationProblems, recurrenceProblems } from '../domain/recurrence'
+import { aggregationProblems, recipientTimeZoneProblems, recurrenceProblems } from '../domain/recurrence'
 import { hasRight, missingRoleMessage } from '../domain/roles'
 import { namesOffset, parseContactDate } from '../domain/schedule'
 import type { ApprovalPolicy, HeraldConfig } from '../config/env'
@@ -92,6 +92,10 @@ export function recurringFields(
       config.minRecurrenceMs,
       Date.now(),
     ),
+    ...recipientTimeZoneProblems(input.recipientTimeZone ?? false, {
+      cron: recurrence.cron,
+      intervalMs: recurrence.every,
+    }),
   ]
   if (problem) throw badRequest(problem.field, problem.message)
   if (!input.confirmBeforeEachSend && !hasRight(user.roles, 'startDeliveries')) {
@@ -108,6 +112,7 @@ export function recurringFields(
     cron: recurrence.cron?.trim() || null,
     intervalMs: recurrence.every ?? null,
     timeZone: recurrence.timeZone,
+    recipientTimeZone: input.recipientTimeZone ?? false,
     startsAt: start === null ? null : new Date(start),
     endsAt: endsAt === null ? null : new Date(endsAt),
   }

@@ -11,7 +11,7 @@ import {
 } from '../domain/recurring-runs'
 import { hasRight, missingRoleMessage, type Right, type Role } from '../domain/roles'
 import type { Kpis } from '../domain/kpis'
-import type { DeliveryJson } from './deployment'
+import type { DeliveryJson, WaveJson } from './deployment'
 
 /** What the dashboard shows of a recurring delivery: its schedule, its runs and the actions a user may take. */
 
@@ -42,6 +42,8 @@ export interface RecurringJson {
   }
   aggregation: AggregationPeriod
   confirmBeforeEachSend: boolean
+  /** Each occurrence at each recipient's local time (runs fire when it comes in UTC+14). */
+  recipientTimeZone?: boolean
   totals: { executions: number; runs: Record<string, number>; progress: Progress; kpis: Kpis }
   schedule: ScheduleJson | null
   /** Why `schedule` is missing when Temporal did not describe it in time. */
@@ -69,6 +71,8 @@ export interface RunJson {
   confirmedBy: string | null
   confirmedAt: string | null
   progress: Progress
+  /** Sent at each recipient's local time: its first wave with recipients still to send (the execution's page shows them all). */
+  nextWave?: WaveJson | null
 }
 
 /** `GET …/{id}/executions`: a delivery of its own, sent by the runs of one aggregation period. */
@@ -86,13 +90,20 @@ export interface ExecutionJson {
 }
 
 /** The recurrence in words: "At 09:00, Monday through Friday (Europe/Paris)", "Every 10 minutes". */
-export function describeRecurrence(recurrence: RecurringJson['recurrence']): string {
+export function describeRecurrence(
+  recurrence: RecurringJson['recurrence'],
+  recipientTimeZone = false,
+): string {
   if (recurrence.every) return `Every ${describeInterval(recurrence.every)}`
   const cron = recurrence.cron ?? ''
+  // Sent at each recipient's local time, the runs start when the time comes in the earliest zone.
+  const zone = recipientTimeZone
+    ? `each recipient’s local time, else ${recurrence.timeZone}; runs start when it comes in UTC+14`
+    : recurrence.timeZone
   try {
-    return `${cronstrue.toString(cron, { use24HourTimeFormat: true })} (${recurrence.timeZone})`
+    return `${cronstrue.toString(cron, { use24HourTimeFormat: true })} (${zone})`
   } catch {
-    return `${cron} (${recurrence.timeZone})`
+    return `${cron} (${zone})`
   }
 }
 
@@ -150,17 +161,24 @@ export function runConfirmation(
 
 const movingRuns: readonly RunStatus[] = ['started', 'preparing', 'sending']
 
+/** A run sent in waves that waits for a wave more than a few seconds ahead (it may wait for hours). */
+function waitsForWave(run: Pick<RunJson, 'status' | 'nextWave'>, now: number): boolean {
+  return run.status === 'sending' && !!run.nextWave && Date.parse(run.nextWave.at) - now > 5000
+}
+
 /**
  * While a run prepares or sends, the page refreshes every second, and so it does when the next run is
- * seconds away; while a run waits for its confirmation or the schedule runs, every few seconds. A
+ * seconds away; while a run waits for its confirmation or for a wave, or the schedule runs, every few
+ * seconds. A
  * paused, stopped or finished recurrence with no run in progress does not move on its own.
  */
 export function recurringRefreshMs(
   recurring: Pick<RecurringJson, 'status' | 'schedule'>,
-  runs: Pick<RunJson, 'status'>[],
+  runs: Pick<RunJson, 'status' | 'nextWave'>[],
   now: number,
 ): number | null {
-  if (runs.some((run) => movingRuns.includes(run.status))) return 1000
+  if (runs.some((run) => movingRuns.includes(run.status) && !waitsForWave(run, now))) return 1000
+  if (runs.some((run) => waitsForWave(run, now))) return 5000
   const active = recurring.status === 'active' && !recurring.schedule?.paused
   const next = recurring.schedule?.nextRuns[0]
   if (active && next && Date.parse(next) - now < 5000) return 1000

@@ -127,3 +127,47 @@ function describeDuration(ms: number): string {
   if (ms % 60_000 === 0) return `${ms / 60_000} minute${ms === 60_000 ? '' : 's'}`
   return `${ms / 1000} second${ms === 1000 ? '' : 's'}`
 }
+
+// ── Recipient time zone (each occurrence sent at each recipient's local time) ─────────────────────
+
+/**
+ * The zone where a wall-clock time comes first (UTC+14, Kiribati's Line Islands). A recurrence sent at
+ * each recipient's local time reads its cron there: the schedule fires when the occurrence's time
+ * arrives in the earliest zone, and the run plans every later zone's wave from that wall-clock time.
+ */
+export const earliestZone = 'Etc/GMT-14'
+
+/** Sending at each recipient's local time needs occurrences that are wall-clock times: a cron expression. */
+export function recipientTimeZoneProblems(
+  recipientTimeZone: boolean,
+  recurrence: Pick<Recurrence, 'cron' | 'intervalMs'>,
+): Problem[] {
+  if (!recipientTimeZone || recurrence.cron) return []
+  return [
+    {
+      field: 'recipientTimeZone',
+      message:
+        'sending at each recipient’s local time needs a cron expression (a wall-clock time such as 0 9 * * *), not an interval',
+    },
+  ]
+}
+
+/**
+ * The wall-clock time of a run's occurrence, as the instant it names in the recurrence's zone (the
+ * `contactDate` its waves are planned from, domain/waves.ts). A run the schedule started for an
+ * occurrence was scheduled when that occurrence's time came in the earliest zone: its wall-clock time is
+ * the scheduled time read there. A run started between occurrences (Trigger: "run it now") stands for
+ * the recurrence's latest occurrence in its own zone (today's 9:00 of a daily 9:00): the recipients whose
+ * time has come get it at once (at least those in the recurrence's zone), the others at their instant.
+ */
+export function occurrenceOf(cron: string, timeZone: string, scheduledAt: number): number {
+  const [fired] = cronOccurrences(cron, earliestZone, scheduledAt - 1000, 1)
+  if (fired === scheduledAt) {
+    const wall = DateTime.fromMillis(scheduledAt, { zone: earliestZone })
+    const { year, month, day, hour, minute, second } = wall
+    return DateTime.fromObject({ year, month, day, hour, minute, second }, { zone: timeZone }).toMillis()
+  }
+  return parseCron(cron, timeZone, scheduledAt + 1)
+    .prev()
+    .getTime()
+}

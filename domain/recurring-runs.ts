@@ -4,7 +4,8 @@ import type { LogicalStatus } from './delivery-states'
 
 /**
  * What one run goes through. A run the next one superseded before it started is skipped (missed while
- * no worker ran, or the recurrence was stopped); a run still unconfirmed when the next is due expires.
+ * no worker ran, or the recurrence was stopped); a run still unconfirmed when the next is due expires;
+ * a run sent in waves (recipient time zone) whose recurrence is stopped before a wave is stopped.
  */
 export const runStatuses = [
   'started',
@@ -15,10 +16,11 @@ export const runStatuses = [
   'expired',
   'skipped',
   'failed',
+  'stopped',
 ] as const
 export type RunStatus = (typeof runStatuses)[number]
 
-export const finalRunStatuses: readonly RunStatus[] = ['sent', 'expired', 'skipped', 'failed']
+export const finalRunStatuses: readonly RunStatus[] = ['sent', 'expired', 'skipped', 'failed', 'stopped']
 
 export const runStatusLabels: Record<RunStatus, string> = {
   started: 'Started',
@@ -29,6 +31,7 @@ export const runStatusLabels: Record<RunStatus, string> = {
   expired: 'Expired (not confirmed before the next run)',
   skipped: 'Skipped',
   failed: 'Failed',
+  stopped: 'Stopped (its later waves were not sent)',
 }
 
 /** A recurring delivery as a whole. Pausing lives in the Temporal schedule; the rest in the database. */
@@ -71,4 +74,5 @@ export const runLogicalStatus: Record<RunStatus, LogicalStatus> = {
   expired: 'warning',
   skipped: 'warning',
   failed: 'error',
+  stopped: 'warning',
 }

@@ -224,6 +224,8 @@ export const RecurringDelivery = defineEntity({
     endsAt: p.datetime().nullable(),
     aggregation: p.string().length(8).$type<AggregationPeriod>().default('none'),
     confirmBeforeEachSend: p.boolean().default(false),
+    /** Each occurrence's time is a wall-clock time read in each recipient's zone: runs send in waves. */
+    recipientTimeZone: p.boolean().default(false),
     status: p.string().length(16).$type<RecurringStatus>().default('active'),
     createdBy: p.string().length(255),
     createdAt: p.datetime().onCreate(() => new Date()),

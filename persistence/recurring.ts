@@ -105,6 +105,27 @@ export async function preparedRun(
   }
 }
 
+/** The time the schedule meant a run for (epoch ms), as its start recorded it. */
+export async function runScheduledAt(db: Database, runId: number): Promise<number> {
+  const row = await db.knex('recurring_run').select('scheduled_at').where('id', runId).first()
+  return new Date(row.scheduled_at as string | number | Date).getTime()
+}
+
+/**
+ * An execution sent at each recipient's local time takes the occurrence a run prepared it for: its
+ * contact date (the wall-clock time, as the instant it names in the recurrence's zone) and the flag.
+ */
+export async function recordExecutionOccurrence(
+  db: Database,
+  executionId: number,
+  contactDate: number,
+): Promise<void> {
+  await db
+    .knex('delivery')
+    .where('id', executionId)
+    .update({ recipient_time_zone: true, contact_date: db.date(new Date(contactDate)) })
+}
+
 /**
  * The execution covering `periodKey`, created on the first run of the period with the recurrence's
  * content (a delivery that needs no approval: the recurrence was set up by someone allowed to).
@@ -247,12 +268,16 @@ export async function countRunsByStatus(
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]))
 }
 
-/** Runs that may still act: the ones a stop must expire. */
-export async function unfinishedRunWorkflows(db: Database, recurringId: number): Promise<string[]> {
+/** Runs that may still act: the ones a stop must expire (or, with `status` sending, stop sending waves). */
+export async function unfinishedRunWorkflows(
+  db: Database,
+  recurringId: number,
+  statuses: RunStatus[] = ['started', 'preparing', 'waiting_for_confirmation'],
+): Promise<string[]> {
   const rows: { workflow_id: string }[] = await db
     .knex('recurring_run')
     .where('recurring_id', recurringId)
-    .whereIn('status', ['started', 'preparing', 'waiting_for_confirmation'])
+    .whereIn('status', statuses)
     .select('workflow_id')
   return rows.map((r) => r.workflow_id)
 }

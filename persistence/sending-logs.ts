@@ -306,14 +306,23 @@ export interface WaveCount {
 }
 
 /** A recipient time zone delivery's sending logs counted per wave (per planned instant), earliest first. */
-export async function waveCounts(db: Database, deliveryId: number): Promise<WaveCount[]> {
-  const rows: { planned_at: unknown; status: string; count: number | string }[] = await db
+export async function waveCounts(
+  db: Database,
+  deliveryId: number,
+  /** Only the batches first … first + count - 1 (a recurring run's, in its execution). */
+  batches?: { first: number; count: number },
+): Promise<WaveCount[]> {
+  const query = db
     .knex('sending_log')
     .select('planned_at', 'status')
     .count('* as count')
     .where('delivery_id', deliveryId)
     .whereNotNull('planned_at')
-    .groupBy('planned_at', 'status')
+  if (batches) query.whereBetween('batch_no', [batches.first, batches.first + batches.count - 1])
+  const rows: { planned_at: unknown; status: string; count: number | string }[] = await query.groupBy(
+    'planned_at',
+    'status',
+  )
   const waves = new Map<number, WaveCount>()
   for (const row of rows) {
     const at = new Date(row.planned_at as string | number | Date).getTime()

@@ -193,6 +193,26 @@ const scenarios: Record<string, (h: Harness) => Promise<number | string[]>> = {
     await h.waitForStatus(id, 'finished')
     return id
   },
+  /**
+   * A recurring delivery sent at each recipient's local time, triggered (its latest occurrence, an hour
+   * ago): a wave past (sent at once), the next at the coming minute of its hourly cron in UTC−1 (the
+   * schedule fires then too and asks the run to give way: it goes on), the last an hour ahead; the run
+   * continues as new after each wave, and a stop (signal) ends it without the last wave.
+   */
+  async 'recurring-waves-stopped'(h) {
+    const ids = await importProfiles(h, 3, (i) => ({ timeZone: [null, 'Etc/GMT+1', 'Etc/GMT+2'][i - 1] }))
+    const planned = Math.ceil((Date.now() + 8000) / 60_000) * 60_000
+    const id = await createRecurring(h, {
+      audience: { profileIds: ids },
+      recipientTimeZone: true,
+      recurrence: { cron: `${new Date(planned).getUTCMinutes()} * * * *`, timeZone: 'UTC' },
+    })
+    await h.api('POST', `/api/recurring-deliveries/${id}/trigger`, { as: 'workflow' })
+    await waitForRuns(h, id, (r) => r[0]?.waves?.[1]?.sent === 1, 120_000)
+    await h.api('POST', `/api/recurring-deliveries/${id}/stop`, { as: 'workflow' })
+    const [run] = await waitForRuns(h, id, (r) => r[0]?.status === 'stopped')
+    return [run.workflowId]
+  },
   async 'recurring-send-failed'() {
     const h = await startHarness({
       ...harnessOptions,

@@ -1,4 +1,4 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow'
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow'
 import type { RunStatus } from '../domain/recurring-runs'
 import type { Actor } from './messages'
 
@@ -26,3 +26,10 @@ export interface RunView {
 export const confirmRun = defineUpdate<RunView, [Actor & { expectedMessages?: number }]>('confirmRun')
 
 export const runState = defineQuery<RunView>('runState')
+
+/**
+ * The recurring delivery was stopped: a run sent in waves sends no further wave. A signal, not the
+ * cancellation: the schedule may have cancelled the run already (the next occurrence was due), and a
+ * workflow hears only the first cancellation.
+ */
+export const stopWaves = defineSignal<[Actor]>('stopWaves')

@@ -20,10 +20,11 @@ import { payloadProblem, runConfirmationPayload } from '../domain/delivery-input
 import type { DeliveryStatus } from '../domain/delivery-states'
 import { runStatusLabels, type RunStatus } from '../domain/recurring-runs'
 import type { DeliverySettings } from '../domain/settings'
+import { describeWave, type Wave } from '../domain/waves'
 import type { DeliveryStatePatch } from '../persistence/deliveries'
 import { DeliveryIdAttribute, recordedPrefix, refusals, type Actor } from './messages'
 import { recordDeliveryStatus, recordRun, showStatus } from './records'
-import { confirmRun, recurringRunWorkflowId, runState, type RunView } from './recurring-messages'
+import { confirmRun, recurringRunWorkflowId, runState, stopWaves, type RunView } from './recurring-messages'
 import { afterPass, BatchWindow, failSend, workActivityOptions } from './sending'
 import { startStatsChild } from './stats'
 import { deliveryStatsWorkflowId } from './stats-messages'
@@ -51,6 +52,12 @@ export interface RunState {
   validUntil: number
   /** The next run is due: the schedule asked this one to give way (overlap policy CANCEL_OTHER). */
   superseded: boolean
+  /** Sent at each recipient's local time: the run's waves, earliest first (absent otherwise). */
+  waves?: Wave[]
+  /** A run sent in waves looked, after the cancellation, whether the recurrence was stopped. */
+  cancelChecked?: boolean
+  /** A run sent in waves was told its recurrence was stopped (signal `stopWaves`). */
+  stopRequested?: boolean
 }
 
 export interface RunOutcome {
@@ -59,7 +66,7 @@ export interface RunOutcome {
   messagesToDeliver: number
 }
 
-const { beginRun, prepareRun } = proxyActivities<HeraldActivities>(workActivityOptions)
+const { beginRun, prepareRun, recurringStopped } = proxyActivities<HeraldActivities>(workActivityOptions)
 
 /** Set by Temporal on every workflow a schedule starts: the time the run was meant for. */
 const scheduledStartTime = defineSearchAttributeKey(
@@ -100,12 +107,12 @@ class RecurringRun {
       validator: (command) => this.validateConfirmation(command),
     })
     setHandler(runState, () => this.view())
+    setHandler(stopWaves, () => void (this.s.stopRequested = true))
     this.window = new BatchWindow(
       input.settings,
       {
         target: () => ({ deliveryId: this.s.executionId, validUntil: this.s.validUntil }),
-        next: () =>
-          this.s.toSend.length && !this.window.timeToContinueAsNew() ? this.s.toSend.shift()! : null,
+        next: () => (this.s.waves ? this.nextDueBatch() : this.nextBatch()),
         summary: (batchNo) => `Send batch ${batchNo + 1} of delivery ${this.s.executionId}`,
         sent: () => void this.s.batchesDone++,
         requeue: (batchNo) => void this.s.toSend.push(batchNo),
@@ -177,6 +184,8 @@ class RecurringRun {
     this.s.executionId = prepared.executionId
     this.s.messagesToDeliver = prepared.toDeliver
     this.s.toSend = Array.from({ length: prepared.batches }, (_, i) => prepared.firstBatch + i)
+    // Sent at each recipient's local time: runs recorded before it never prepared waves.
+    if (prepared.waves && patched('recurring-waves')) this.s.waves = prepared.waves
     upsertSearchAttributes([{ key: DeliveryIdAttribute, value: String(prepared.executionId) }])
     return prepared
   }
@@ -237,13 +246,16 @@ class RecurringRun {
   private async send(): Promise<RunOutcome> {
     if (this.s.status !== 'sending') {
       const now = Date.now()
-      this.s.validUntil = now + this.input.settings.validityMs
+      // The validity period runs from the last wave's instant for a run sent in waves.
+      const lastWave = this.s.waves?.at(-1)?.at ?? now
+      this.s.validUntil = Math.max(now, lastWave) + this.input.settings.validityMs
       const confirmed = this.confirmation
         ? { confirmedBy: this.confirmation.by, confirmedAt: this.confirmation.at }
         : {}
       await this.enter('sending', confirmed)
       await this.execution('sending', { sendingStartedAt: now, ...confirmed })
     }
+    if (this.s.waves) return this.sendWaves()
     for (;;) {
       await this.window.run()
       if (this.window.failure) return this.failSend()
@@ -253,6 +265,104 @@ class RecurringRun {
     await this.execution('finished', { finishedAt: Date.now() })
     await this.startStats()
     return this.finish('sent')
+  }
+
+  private nextBatch(): number | null {
+    return this.s.toSend.length && !this.window.timeToContinueAsNew() ? this.s.toSend.shift()! : null
+  }
+
+  // ── Waves (recipient time zone) ──────────────────────────────────────────────────────────────────
+
+  /** The first batch to send whose wave is due, or null (a later wave waits for its instant). */
+  private nextDueBatch(): number | null {
+    if (this.window.timeToContinueAsNew()) return null
+    const i = this.s.toSend.findIndex((batch) => this.isDue(batch))
+    return i < 0 ? null : this.s.toSend.splice(i, 1)[0]
+  }
+
+  private isDue(batch: number): boolean {
+    const wave = this.s.waves?.find((w) => batch >= w.firstBatch && batch < w.firstBatch + w.batches)
+    return !wave || wave.at <= Date.now()
+  }
+
+  /** The earliest wave with batches not started yet, or null. */
+  private nextWave(): Wave | null {
+    return (
+      this.s.waves?.find((w) =>
+        this.s.toSend.some((b) => b >= w.firstBatch && b < w.firstBatch + w.batches),
+      ) ?? null
+    )
+  }
+
+  /**
+   * The waves due go at once, each later one at its instant on a durable timer; after a wave the run
+   * continues as new before waiting for the next. The next occurrence does not cut the waiting short: a
+   * superseded run still sends its waves (the schedule starts the next run once this one ends). A run
+   * whose recurrence was stopped sends no further wave.
+   */
+  private async sendWaves(): Promise<RunOutcome> {
+    for (;;) {
+      await this.window.run()
+      if (this.window.failure) return this.failSend()
+      if (this.s.toSend.some((b) => this.isDue(b))) return this.continueAsNew()
+      const wave = this.nextWave()
+      const after = await afterPass(
+        this.s.executionId,
+        this.s.validUntil,
+        (batches) => this.s.toSend.push(...batches.filter((b) => !this.s.toSend.includes(b))),
+        () => this.s.superseded,
+      )
+      if (after.next === 'send') continue
+      if (!wave) {
+        if (after.next === 'done') break
+        await this.execution('retry_pending')
+        await condition(() => this.s.superseded, Math.max(after.at - Date.now(), 1))
+        await this.execution('sending')
+        continue
+      }
+      if (after.next === 'retry' && after.at < wave.at) {
+        await condition(() => this.s.superseded, Math.max(after.at - Date.now(), 1))
+        continue
+      }
+      if (this.window.startedAny) return this.continueAsNew()
+      if (await this.waitForWave(wave)) return this.stopWaves()
+    }
+    await this.execution('finished', { finishedAt: Date.now() })
+    await this.startStats()
+    return this.finish('sent')
+  }
+
+  /**
+   * Waits for a wave's instant. A stop (signal `stopWaves`) ends the wait: the wave is not sent (true). A
+   * cancellation (the next occurrence due, or a stop) wakes it to look whether the recurrence was
+   * stopped, as does the instant itself: a signal lost in a continue-as-new cannot send a stopped wave.
+   */
+  private async waitForWave(wave: Wave): Promise<boolean> {
+    this.describe()
+    for (;;) {
+      const woke = await condition(
+        () => this.s.stopRequested === true || (this.s.superseded && !this.s.cancelChecked),
+        Math.max(wave.at - Date.now(), 1),
+      )
+      if (this.s.stopRequested) return true
+      if (woke) this.s.cancelChecked = true
+      if (await recurringStopped(this.input.recurringId)) return true
+      if (!woke) return false
+      this.describe()
+    }
+  }
+
+  /** The recurrence was stopped: the waves not sent yet stay pending, never sent. */
+  private async stopWaves(): Promise<RunOutcome> {
+    await this.execution('stopped', { finishedAt: Date.now() })
+    await this.startStats()
+    const left = this.s.waves!.filter((w) => this.nextWaveIndex() <= this.s.waves!.indexOf(w)).length
+    return this.finish('stopped', `the recurring delivery was stopped: ${left} wave(s) not sent`)
+  }
+
+  private nextWaveIndex(): number {
+    const wave = this.nextWave()
+    return wave ? this.s.waves!.indexOf(wave) : this.s.waves!.length
   }
 
   /**
@@ -340,8 +450,13 @@ class RecurringRun {
         return 'recomputing the target'
       case 'waiting_for_confirmation':
         return `waiting for a user with the "Start deliveries" role to confirm ${this.s.messagesToDeliver} messages (${execution}); it expires when the next run is due`
-      case 'sending':
-        return `sending ${this.s.messagesToDeliver} messages of ${execution}: ${this.s.batchesDone} batches done`
+      case 'sending': {
+        const sending = `sending ${this.s.messagesToDeliver} messages of ${execution}: ${this.s.batchesDone} batches done`
+        const waves = this.s.waves
+        const wave = waves ? this.nextWave() : null
+        if (!waves || !wave || wave.at <= Date.now()) return sending
+        return `${sending}; waiting for wave ${waves.indexOf(wave) + 1} of ${waves.length}: ${describeWave(wave)}`
+      }
       default:
         return 'done'
     }

@@ -44,10 +44,18 @@ export async function workflowLinks(
  * A recipient time zone delivery's waves as prepared (instant, zones), with what each has sent so far;
  * null for a delivery sent at one time.
  */
-export async function presentWaves(ctx: ApiContext, delivery: IDelivery) {
-  const planned = delivery.recipientTimeZone ? delivery.preparationReport?.waves : undefined
-  if (!planned) return null
-  const counts = new Map((await waveCounts(ctx.db, delivery.id)).map((c) => [c.at, c]))
+export async function presentWaves(
+  ctx: ApiContext,
+  delivery: IDelivery,
+  /** A recurring run's waves only: those of the batches it added to its execution. */
+  batches?: { first: number; count: number },
+) {
+  const all = delivery.recipientTimeZone ? delivery.preparationReport?.waves : undefined
+  if (!all) return null
+  const planned = batches
+    ? all.filter((w) => w.firstBatch >= batches.first && w.firstBatch < batches.first + batches.count)
+    : all
+  const counts = new Map((await waveCounts(ctx.db, delivery.id, batches)).map((c) => [c.at, c]))
   return planned.map((wave) => {
     const at = new Date(wave.at).toISOString()
     const count = counts.get(wave.at)

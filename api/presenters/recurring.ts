@@ -1,7 +1,8 @@
 import { statusLabels, type DeliveryStatus } from '../../domain/delivery-states'
 import { inZone } from '../../domain/zoned-time'
 import { addCounts, computeKpis } from '../../domain/kpis'
-import { runStatusLabels, type RunStatus } from '../../domain/recurring-runs'
+import { finalRunStatuses, runStatusLabels, type RunStatus } from '../../domain/recurring-runs'
+import { earliestZone } from '../../domain/recurrence'
 import type { IDelivery, IRecurringDelivery, IRecurringRun } from '../../persistence/entities'
 import { countExecutionLogs, countRunLogs, countRunsByStatus, emptyCounts } from '../../persistence/recurring'
 import { findExecutions } from '../../persistence/recurring-queries'
@@ -9,7 +10,8 @@ import type { StatusCounts } from '../../persistence/sending-logs'
 import { kpiCountsOf } from '../../persistence/stats'
 import type { ApiContext } from '../context'
 import type { ScheduleView } from '../temporal'
-import { iso, messageContent, workflowLinks } from './deliveries'
+import { iso, messageContent, presentWaves, workflowLinks } from './deliveries'
+import { Delivery } from '../../persistence/entities'
 import { progressOf, sendingKpis } from './progress'
 
 /** The schedule as Temporal described it (null once deleted), or why Temporal did not answer in time. */
@@ -63,11 +65,15 @@ export async function presentRecurring(
     },
     aggregation: recurring.aggregation,
     confirmBeforeEachSend: recurring.confirmBeforeEachSend,
+    recipientTimeZone: recurring.recipientTimeZone,
     totals: await totals(ctx, recurring),
-    // The next runs in words, in the recurrence's own zone, named ("2026-12-01 09:00:00 Europe/Paris").
+    // The next runs in words, in the recurrence's own zone, named ("2026-12-01 09:00:00 Europe/Paris");
+    // sent at each recipient's local time, in the earliest zone, where each occurrence fires.
     schedule: schedule && {
       ...schedule,
-      nextRunsText: schedule.nextRuns.map((at) => inZone(at, recurring.timeZone, { seconds: true })),
+      nextRunsText: schedule.nextRuns.map((at) =>
+        inZone(at, recurring.recipientTimeZone ? earliestZone : recurring.timeZone, { seconds: true }),
+      ),
     },
     scheduleUnanswered: unanswered,
     scheduleId: names.scheduleId(recurring.id),
@@ -101,6 +107,9 @@ export async function presentExecution(
     finishedAt: iso(execution.finishedAt),
     createdAt: iso(execution.createdAt),
     deliveryUrl: `/api/deliveries/${execution.id}`,
+    // Sent at each recipient's local time: the waves of all its runs, as a delivery's are shown.
+    recipientTimeZone: execution.recipientTimeZone,
+    waves: await presentWaves(ctx, execution),
     ...(await workflowLinks(ctx, execution)),
   }
 }
@@ -110,7 +119,8 @@ export async function presentRuns(ctx: ApiContext, runs: IRecurringRun[]) {
     ctx.db,
     runs.map((r) => r.id),
   )
-  return runs.map((run) => {
+  const waves = await Promise.all(runs.map((run) => runWaves(ctx, run)))
+  return runs.map((run, i) => {
     const logs = counts.get(run.id) ?? emptyCounts()
     const status = run.status as RunStatus
     return {
@@ -133,6 +143,17 @@ export async function presentRuns(ctx: ApiContext, runs: IRecurringRun[]) {
       progress: progressOf(run.messagesToDeliver, logs),
       // Opens and clicks belong to the execution; a run has its sending figures.
       kpis: sendingKpis(run.messagesToDeliver, logs),
+      /** Sent at each recipient's local time: this run's waves, earliest first; null otherwise. */
+      waves: waves[i],
+      nextWave: finalRunStatuses.includes(status) ? null : (waves[i]?.find((w) => w.unfinished > 0) ?? null),
     }
   })
+}
+
+/** A run's waves, in its execution (recipient time zone): the batches it added, with what each sent. */
+async function runWaves(ctx: ApiContext, run: IRecurringRun) {
+  if (!run.delivery || run.firstBatch == null) return null
+  const execution = await ctx.db.em().findOne(Delivery, run.delivery.id)
+  if (!execution?.recipientTimeZone) return null
+  return presentWaves(ctx, execution, { first: run.firstBatch, count: run.batchCount })
 }

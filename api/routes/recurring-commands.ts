@@ -67,10 +67,13 @@ const recurringCommands: RecurringCommandRoute[] = [
   {
     name: 'stop',
     action: 'stop a recurring delivery',
-    summary: 'Stop for good: delete the schedule; a run waiting for confirmation expires, a send finishes',
-    act: async (ctx, r) => {
+    summary:
+      'Stop for good: delete the schedule; a run waiting for confirmation expires, a send finishes ' +
+      '(sent at each recipient’s local time: the waves not sent yet never are)',
+    act: async (ctx, r, by) => {
       await setRecurringStatus(ctx.db, r, 'stopped')
-      await ctx.temporal.schedules.stop(r.id, await unfinishedRunWorkflows(ctx.db, r.id))
+      const waveRuns = r.recipientTimeZone ? await unfinishedRunWorkflows(ctx.db, r.id, ['sending']) : []
+      await ctx.temporal.schedules.stop(r.id, await unfinishedRunWorkflows(ctx.db, r.id), waveRuns, by)
       return 'stopped'
     },
   },

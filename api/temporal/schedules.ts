@@ -10,10 +10,10 @@ import {
 } from '@temporalio/client'
 import type { HeraldConfig } from '../../config/env'
 import type { IRecurringDelivery } from '../../persistence/entities'
-import { intervalOffset } from '../../domain/recurrence'
+import { earliestZone, intervalOffset } from '../../domain/recurrence'
 import type { RecurringRunInput } from '../../workflows/recurring-run'
 import type { Actor } from '../../workflows/messages'
-import { confirmRun, type RunView } from '../../workflows/recurring-messages'
+import { confirmRun, stopWaves, type RunView } from '../../workflows/recurring-messages'
 import { badRequest, conflict } from '../errors'
 import { commandUpdateId } from '../idempotency'
 import { withCommandDeadline } from './deadline'
@@ -127,8 +127,11 @@ export class RecurringSchedules {
     return this.act(recurringId, (handle) => handle.trigger(overlap))
   }
 
-  /** Deletes the schedule and asks the runs that have not begun sending to give way. */
-  async stop(recurringId: number, unfinishedRuns: string[]): Promise<void> {
+  /**
+   * Deletes the schedule and asks the runs that have not begun sending to give way; runs sent in waves
+   * (`waveRuns`) are told to send no further wave.
+   */
+  async stop(recurringId: number, unfinishedRuns: string[], waveRuns: string[] = [], by = ''): Promise<void> {
     await this.handle(recurringId)
       .delete()
       .catch((err: unknown) => {
@@ -139,6 +142,16 @@ export class RecurringSchedules {
         this.client.workflow
           .getHandle(workflowId)
           .cancel()
+          .catch((err: unknown) => {
+            if (!(err instanceof WorkflowNotFoundError)) throw err
+          }),
+      ),
+    )
+    await Promise.all(
+      waveRuns.map((workflowId) =>
+        this.client.workflow
+          .getHandle(workflowId)
+          .signal(stopWaves, { by })
           .catch((err: unknown) => {
             if (!(err instanceof WorkflowNotFoundError)) throw err
           }),
@@ -174,10 +187,15 @@ function isDeadlineExceeded(err: unknown): boolean {
   return isGrpcServiceError(cause) && cause.code === 4 // DEADLINE_EXCEEDED
 }
 
-/** Cron in the recurrence's time zone, or an interval counted from the start (whole seconds). */
+/**
+ * Cron in the recurrence's time zone, or an interval counted from the start (whole seconds). A recurrence
+ * sent at each recipient's local time fires when its occurrence's time comes in the earliest zone (UTC+14):
+ * the run then plans the waves of every zone from that wall-clock time (domain/recurrence.ts occurrenceOf).
+ */
 function specOf(recurring: IRecurringDelivery): ScheduleSpec {
   const startsAt = recurring.startsAt ?? undefined
-  const bounds = { startAt: startsAt, endAt: recurring.endsAt ?? undefined, timezone: recurring.timeZone }
+  const timezone = recurring.recipientTimeZone ? earliestZone : recurring.timeZone
+  const bounds = { startAt: startsAt, endAt: recurring.endsAt ?? undefined, timezone }
   if (recurring.cron) return { cronExpressions: [recurring.cron], ...bounds }
   const every = Number(recurring.intervalMs)
   const anchor = Math.floor((startsAt ?? recurring.createdAt).getTime() / 1000) * 1000

@@ -112,6 +112,12 @@ function RunRow(props: RecurringPageProps & { run: RunJson; withConfirmation: bo
           </div>
         )}
         {run.reason && <div class="muted">{run.reason}</div>}
+        {run.nextWave && (
+          <div class="muted" data-field={`run-${run.id}-next-wave`}>
+            next wave: <DateTime value={run.nextWave.at} zone={run.nextWave.zones[0] ?? 'UTC'} seconds /> (
+            {run.nextWave.recipients === 1 ? '1 recipient' : `${run.nextWave.recipients} recipients`})
+          </div>
+        )}
       </td>
       <td class="num">{formatCount(run.messagesToDeliver)}</td>
       <td class="num">{formatCount(run.excludedCount)}</td>

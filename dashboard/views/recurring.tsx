@@ -75,7 +75,7 @@ function RecurringRow(props: { recurring: RecurringJson }) {
       <td>
         <RecurringBadge recurring={r} />
       </td>
-      <td>{describeRecurrence(r.recurrence)}</td>
+      <td>{describeRecurrence(r.recurrence, r.recipientTimeZone)}</td>
       <td>
         <NextRuns recurring={r} count={2} />
       </td>
@@ -208,7 +208,7 @@ function Summary(props: { recurring: RecurringJson }) {
       </div>
       <div>
         <dt>Recurrence</dt>
-        <dd data-field="recurrence">{describeRecurrence(r.recurrence)}</dd>
+        <dd data-field="recurrence">{describeRecurrence(r.recurrence, r.recipientTimeZone)}</dd>
       </div>
       {(r.recurrence.startsAt || r.recurrence.endsAt) && (
         <div>

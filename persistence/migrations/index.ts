@@ -9,6 +9,7 @@ import { Migration20261203000000_failure_category } from './Migration20261203000
 import { Migration20261203010000_proofs } from './Migration20261203010000_proofs'
 import { Migration20261204000000_imports_retention } from './Migration20261204000000_imports_retention'
 import { Migration20261205000000_recipient_time_zone } from './Migration20261205000000_recipient_time_zone'
+import { Migration20261206000000_recurring_recipient_time_zone } from './Migration20261206000000_recurring_recipient_time_zone'
 
 /** Every migration, in order. Listed explicitly so bundled and compiled builds find them. */
 export const migrations: MigrationObject[] = [
@@ -24,5 +25,9 @@ export const migrations: MigrationObject[] = [
   {
     name: 'Migration20261205000000_recipient_time_zone',
     class: Migration20261205000000_recipient_time_zone,
+  },
+  {
+    name: 'Migration20261206000000_recurring_recipient_time_zone',
+    class: Migration20261206000000_recurring_recipient_time_zone,
   },
 ]

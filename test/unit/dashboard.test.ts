@@ -215,6 +215,22 @@ describe('recurring deliveries in the dashboard', () => {
     const hourAway = schedule('2026-11-27T11:00:00Z')
     const active = { status: 'active' as const, schedule: hourAway }
     expect(recurringRefreshMs(active, [{ status: 'sending' }], now)).toBe(1000)
+    // A run sent in waves waiting for one an hour ahead moves only every few seconds; seconds before it, every second.
+    const wave = (at: string) => ({
+      at,
+      atText: '',
+      zones: ['UTC'],
+      recipients: 1,
+      sent: 0,
+      failed: 0,
+      unfinished: 1,
+    })
+    expect(
+      recurringRefreshMs(active, [{ status: 'sending', nextWave: wave('2026-11-27T11:00:00Z') }], now),
+    ).toBe(5000)
+    expect(
+      recurringRefreshMs(active, [{ status: 'sending', nextWave: wave('2026-11-27T10:00:03Z') }], now),
+    ).toBe(1000)
     expect(recurringRefreshMs(active, [{ status: 'sent' }], now)).toBe(5000)
     expect(recurringRefreshMs({ ...active, schedule: schedule('2026-11-27T10:00:02Z') }, [], now)).toBe(1000)
     const stopped = { status: 'stopped' as const, schedule: null }
