@@ -10,6 +10,7 @@ import {
   waitUntil,
   type Harness,
 } from '../support/harness'
+import { arrival, sendingLogs } from '../support/waves'
 
 /**
  * Sending at each recipient's local time: the contact date, a wall-clock time, is read in each profile's
@@ -31,17 +32,6 @@ describe('a delivery sent at each recipient’s local time', () => {
   const threeZones = () =>
     importProfiles(h, 3, (i) => ({ timeZone: ['Etc/GMT-1', null, 'Etc/GMT+1'][i - 1] }), 'tz')
 
-  const arrival = (email: string) =>
-    h.sink.messages.find((m) => m.to.some((to) => to.toLowerCase() === email.toLowerCase()))
-
-  const sendingLogs = async (id: number) =>
-    (await h.api('GET', `/api/deliveries/${id}/sending-logs?pageSize=10`)).body.items as {
-      email: string
-      profileId: number
-      status: string
-      plannedAt: string | null
-    }[]
-
   test('each wave goes at its instant: the past one at once, the next on time, the last still pending', async () => {
     const profileIds = await threeZones()
     const contactDate = wallClockIn(25_000)
@@ -61,7 +51,7 @@ describe('a delivery sent at each recipient’s local time', () => {
       ['Etc/GMT+1'],
     ])
     expect(prepared.waves[1].atText).toBe(`${contactDate.replace('T', ' ')} UTC`)
-    const logs = await sendingLogs(id)
+    const logs = await sendingLogs(h, id)
     const byProfile = new Map(logs.map((l) => [l.profileId, l]))
     const [past, soon, later] = profileIds.map((pid) => byProfile.get(pid)!)
     expect([past, soon, later].map((l) => Date.parse(l.plannedAt!))).toEqual([
@@ -81,7 +71,7 @@ describe('a delivery sent at each recipient’s local time', () => {
     expect(confirmedAt).toBeLessThan(planned - 2000)
 
     // The wave already past goes at once, before the next wave's instant.
-    const first = await waitUntil('the past wave to arrive', () => arrival(past.email), 20_000)
+    const first = await waitUntil('the past wave to arrive', () => arrival(h, past.email), 20_000)
     expect(first.receivedAt.getTime()).toBeLessThan(planned)
 
     // Meanwhile the workflow waits for the next wave, and says so.
@@ -94,10 +84,10 @@ describe('a delivery sent at each recipient’s local time', () => {
       20_000,
     )
     expect(waiting).toContain(`${contactDate.replace('T', ' ')} UTC`)
-    expect(arrival(soon.email)).toBeUndefined()
+    expect(arrival(h, soon.email)).toBeUndefined()
 
     // The second wave at its instant, measured from the sink's arrival time.
-    const second = await waitUntil('the second wave to arrive', () => arrival(soon.email), 60_000)
+    const second = await waitUntil('the second wave to arrive', () => arrival(h, soon.email), 60_000)
     expect(Math.abs(second.receivedAt.getTime() - planned)).toBeLessThanOrEqual(2000)
 
     // The third is an hour ahead: still pending, with its planned time, and the delivery shows it next.
@@ -116,9 +106,9 @@ describe('a delivery sent at each recipient’s local time', () => {
       [1, 0],
     ])
     expect(Date.parse(view.nextWave.at)).toBe(planned + 3600_000)
-    const third = (await sendingLogs(id)).find((l) => l.profileId === later.profileId)!
+    const third = (await sendingLogs(h, id)).find((l) => l.profileId === later.profileId)!
     expect(third).toMatchObject({ status: 'pending', plannedAt: new Date(planned + 3600_000).toISOString() })
-    expect(arrival(later.email)).toBeUndefined()
+    expect(arrival(h, later.email)).toBeUndefined()
     // Each wave sent ends its run: the workflow continued as new before waiting for the next one.
     expect((await historyChain(h, deliveryWorkflow(h, id).workflowId)).length).toBeGreaterThan(1)
     await waitUntil(
@@ -134,8 +124,8 @@ describe('a delivery sent at each recipient’s local time', () => {
     const stopped = await h.api('POST', `/api/deliveries/${id}/stop`, { as: 'start' })
     expect(stopped.body.status).toBe('stopped')
     await deliveryWorkflow(h, id).result()
-    expect((await sendingLogs(id)).find((l) => l.profileId === later.profileId)!.status).toBe('pending')
-    expect(arrival(later.email)).toBeUndefined()
+    expect((await sendingLogs(h, id)).find((l) => l.profileId === later.profileId)!.status).toBe('pending')
+    expect(arrival(h, later.email)).toBeUndefined()
     expect((await h.api('GET', `/api/deliveries/${id}`)).body.nextWave).toBeNull()
   })
 
@@ -146,16 +136,16 @@ describe('a delivery sent at each recipient’s local time', () => {
     const id = await readyDelivery(h, profileIds, { contactDate, recipientTimeZone: true })
     await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start', body: { expectedMessages: 2 } })
     const [pastLog, dueLog] = await Promise.all(
-      profileIds.map(async (pid) => (await sendingLogs(id)).find((l) => l.profileId === pid)!),
+      profileIds.map(async (pid) => (await sendingLogs(h, id)).find((l) => l.profileId === pid)!),
     )
-    await waitUntil('the past wave to arrive', () => arrival(pastLog.email), 20_000)
+    await waitUntil('the past wave to arrive', () => arrival(h, pastLog.email), 20_000)
     expect(Date.now()).toBeLessThan(planned)
     const paused = await h.api('POST', `/api/deliveries/${id}/pause`, { as: 'start' })
     expect(paused.body.status).toBe('paused')
 
     // Past the second wave's instant, a paused delivery sends nothing.
     await untilClock(planned + 3000)
-    expect(arrival(dueLog.email)).toBeUndefined()
+    expect(arrival(h, dueLog.email)).toBeUndefined()
     expect((await h.api('GET', `/api/deliveries/${id}`)).body.nextWave).toMatchObject({
       sent: 0,
       unfinished: 1,
@@ -164,7 +154,7 @@ describe('a delivery sent at each recipient’s local time', () => {
     const resumed = await h.api('POST', `/api/deliveries/${id}/resume`, { as: 'start' })
     expect(resumed.status).toBe(200)
     await h.waitForStatus(id, 'finished')
-    expect(arrival(dueLog.email)).toBeDefined()
+    expect(arrival(h, dueLog.email)).toBeDefined()
   })
 
   test('a new contact date while waiting for the first wave prepares the waves again', async () => {
@@ -182,7 +172,7 @@ describe('a delivery sent at each recipient’s local time', () => {
     expect(again.confirmedBy).toBeNull()
     const [wave] = again.waves
     expect(Date.parse(wave.at)).toBe(DateTime.fromISO(contactDate, { zone: 'Etc/GMT+1' }).toMillis())
-    const [log] = await sendingLogs(id)
+    const [log] = await sendingLogs(h, id)
     expect(log.plannedAt).toBe(wave.at)
   })
 
@@ -200,9 +190,9 @@ describe('a delivery sent at each recipient’s local time', () => {
     })
     await h.api('POST', `/api/deliveries/${id}/confirm`, { as: 'start' })
     const [pastLog, laterLog] = await Promise.all(
-      profileIds.map(async (pid) => (await sendingLogs(id)).find((l) => l.profileId === pid)!),
+      profileIds.map(async (pid) => (await sendingLogs(h, id)).find((l) => l.profileId === pid)!),
     )
-    await waitUntil('the past wave to arrive', () => arrival(pastLog.email), 20_000)
+    await waitUntil('the past wave to arrive', () => arrival(h, pastLog.email), 20_000)
     await waitUntil(
       'the workflow to wait for wave 2',
       async () =>
@@ -221,10 +211,10 @@ describe('a delivery sent at each recipient’s local time', () => {
     expect(moved.body.status).toBe('sending')
     expect(moved.body.waves[0].at).toBe(before[0].at)
     expect(Date.parse(moved.body.waves[1].at)).toBe(planned)
-    expect((await sendingLogs(id)).find((l) => l.profileId === laterLog.profileId)!.plannedAt).toBe(
+    expect((await sendingLogs(h, id)).find((l) => l.profileId === laterLog.profileId)!.plannedAt).toBe(
       new Date(planned).toISOString(),
     )
-    const second = await waitUntil('the moved wave to arrive', () => arrival(laterLog.email), 60_000)
+    const second = await waitUntil('the moved wave to arrive', () => arrival(h, laterLog.email), 60_000)
     expect(second.receivedAt.getTime()).toBeGreaterThanOrEqual(planned)
     await h.waitForStatus(id, 'finished')
   })

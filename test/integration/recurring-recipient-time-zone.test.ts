@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
 import { importProfiles, startHarness, waitUntil, type Harness } from '../support/harness'
+import { arrival, sendingLogs } from '../support/waves'
 import { createRecurring, runsOf, stopAllRecurring, waitForRuns } from '../support/recurring'
 
 /**
@@ -17,17 +18,6 @@ describe('a recurring delivery sent at each recipient’s local time', () => {
     if (h) await stopAllRecurring(h)
     await h?.close()
   })
-
-  const arrival = (email: string) =>
-    h.sink.messages.find((m) => m.to.some((to) => to.toLowerCase() === email.toLowerCase()))
-
-  const sendingLogs = async (id: number) =>
-    (await h.api('GET', `/api/deliveries/${id}/sending-logs?pageSize=10`)).body.items as {
-      email: string
-      profileId: number
-      status: string
-      plannedAt: string | null
-    }[]
 
   test('a triggered run sends the past wave at once, the next at its instant, and a stop leaves the last unsent', async () => {
     const profileIds = await importProfiles(
@@ -71,7 +61,7 @@ describe('a recurring delivery sent at each recipient’s local time', () => {
     const wall = DateTime.fromMillis(planned - 3600_000, { zone: 'UTC' }).toFormat('yyyy-LL-dd HH:mm:ss')
     expect(run.waves[1].atText).toBe(`${wall} Etc/GMT+1`)
 
-    const logs = await sendingLogs(run.executionId)
+    const logs = await sendingLogs(h, run.executionId)
     const byProfile = new Map(logs.map((l) => [l.profileId, l]))
     const [past, soon, later] = profileIds.map((pid) => byProfile.get(pid)!)
     expect([past, soon, later].map((l) => Date.parse(l.plannedAt!))).toEqual([
@@ -81,12 +71,12 @@ describe('a recurring delivery sent at each recipient’s local time', () => {
     ])
 
     // The wave already past goes at once, before the next wave's instant.
-    const first = await waitUntil('the past wave to arrive', () => arrival(past.email), 20_000)
+    const first = await waitUntil('the past wave to arrive', () => arrival(h, past.email), 20_000)
     expect(first.receivedAt.getTime()).toBeLessThan(planned)
-    expect(arrival(soon.email)).toBeUndefined()
+    expect(arrival(h, soon.email)).toBeUndefined()
 
     // The second at its instant, measured from the sink's arrival time.
-    const second = await waitUntil('the second wave to arrive', () => arrival(soon.email), 120_000)
+    const second = await waitUntil('the second wave to arrive', () => arrival(h, soon.email), 120_000)
     expect(Math.abs(second.receivedAt.getTime() - planned)).toBeLessThanOrEqual(2000)
 
     // The third is an hour ahead: pending with its planned time; the run and its execution show it next.
@@ -110,7 +100,7 @@ describe('a recurring delivery sent at each recipient’s local time', () => {
     expect(Date.parse(execution.nextWave.at)).toBe(planned + 3600_000)
     const executions = (await h.api('GET', `/api/recurring-deliveries/${id}/executions`)).body.items
     expect(executions.find((e: { id: number }) => e.id === run.executionId).waves).toHaveLength(3)
-    const third = (await sendingLogs(run.executionId)).find((l) => l.profileId === later.profileId)!
+    const third = (await sendingLogs(h, run.executionId)).find((l) => l.profileId === later.profileId)!
     expect(third).toMatchObject({ status: 'pending', plannedAt: new Date(planned + 3600_000).toISOString() })
 
     // Stop: the run ends without its last wave, which stays pending and never arrives.
@@ -126,10 +116,10 @@ describe('a recurring delivery sent at each recipient’s local time', () => {
     expect(stopped.reason).toContain('stopped')
     expect(stopped.nextWave).toBeNull()
     expect((await h.api('GET', `/api/deliveries/${run.executionId}`)).body.status).toBe('stopped')
-    expect((await sendingLogs(run.executionId)).find((l) => l.profileId === later.profileId)!.status).toBe(
+    expect((await sendingLogs(h, run.executionId)).find((l) => l.profileId === later.profileId)!.status).toBe(
       'pending',
     )
-    expect(arrival(later.email)).toBeUndefined()
+    expect(arrival(h, later.email)).toBeUndefined()
     // The schedule fired its own occurrence at the second wave's instant too (the hourly cron, read in
     // UTC+14): it asked the run to give way, the run went on with its waves, and the new run waited for it
     // (then the stop deleted the schedule): one run in all.
@@ -156,16 +146,16 @@ describe('a recurring delivery sent at each recipient’s local time', () => {
     const [waiting] = await waitForRuns(h, id, (r) => r[0]?.status === 'waiting_for_confirmation', 30_000)
     expect(waiting.messagesToDeliver).toBe(2)
     expect(waiting.waves.map((w: { zones: string[] }) => w.zones)).toEqual([['UTC'], ['Etc/GMT+1']])
-    const logs = await sendingLogs(waiting.executionId)
+    const logs = await sendingLogs(h, waiting.executionId)
     const email = (pid: number) => logs.find((l) => l.profileId === pid)!.email
     // Unconfirmed, even the wave already past is held back.
     expect(logs.map((l) => l.status)).toEqual(['pending', 'pending'])
-    expect(arrival(email(here))).toBeUndefined()
+    expect(arrival(h, email(here))).toBeUndefined()
 
     const confirmUrl = `/api/recurring-deliveries/${id}/runs/${waiting.id}/confirm`
     const confirmed = await h.api('POST', confirmUrl, { as: 'start', body: { expectedMessages: 2 } })
     expect(confirmed.status).toBe(200)
-    await waitUntil('the past wave to arrive once confirmed', () => arrival(email(here)), 20_000)
+    await waitUntil('the past wave to arrive once confirmed', () => arrival(h, email(here)), 20_000)
     const sending = await waitUntil(
       'the run to count its first wave sent',
       async () => {
@@ -176,10 +166,10 @@ describe('a recurring delivery sent at each recipient’s local time', () => {
     )
     expect(sending).toMatchObject({ status: 'sending', confirmedBy: 'start-user' })
     expect(Date.parse(sending.nextWave.at)).toBeGreaterThan(Date.now())
-    expect(arrival(email(west))).toBeUndefined()
+    expect(arrival(h, email(west))).toBeUndefined()
     await h.api('POST', `/api/recurring-deliveries/${id}/stop`, { as: 'workflow' })
     await waitForRuns(h, id, (r) => r[0]?.status === 'stopped', 30_000)
-    expect(arrival(email(west))).toBeUndefined()
+    expect(arrival(h, email(west))).toBeUndefined()
   })
 
   test('recipientTimeZone needs a cron (a wall-clock time): with an interval, 400 naming the field', async () => {
