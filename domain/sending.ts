@@ -63,3 +63,12 @@ export function classifySmtpError(err: SmtpErrorLike): SmtpOutcome {
   }
   return { kind: 'unknown', reason }
 }
+
+/**
+ * The task queue of the batch activities of workflows on `taskQueue`. Every worker polls it for one batch
+ * at a time (its SMTP pool's lanes all serve that batch), so batches spread over the workers as they free
+ * up instead of piling up on whichever worker polled first.
+ */
+export function sendTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-send`
+}

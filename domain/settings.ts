@@ -5,7 +5,10 @@
 export interface DeliverySettings {
   /** Recipients per send activity. */
   batchSize: number
-  /** Send activities in flight at once for one delivery. */
+  /**
+   * Batch activities scheduled at once for one delivery. Each worker sends one batch at a time (the send
+   * queue), so this is how many workers can share one delivery.
+   */
   batchWindow: number
   /** Soft failures are retried until this long after sending started, then fail. */
   validityMs: number
@@ -23,7 +26,7 @@ export interface DeliverySettings {
 
 export const defaultDeliverySettings: DeliverySettings = {
   batchSize: 500,
-  batchWindow: 2,
+  batchWindow: 8,
   validityMs: 3 * 24 * 3600_000,
   retryIntervalMs: 3600_000,
   batchesPerRun: 500,

@@ -2,13 +2,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
 import { Client, Connection } from '@temporalio/client'
-import { NativeConnection, type Worker } from '@temporalio/worker'
+import { NativeConnection } from '@temporalio/worker'
 import { loadConfig, type HeraldConfig } from '../config/env'
 import { openDatabase } from '../persistence/database'
 import { SmtpSink } from '../mail/smtp-sink'
 import { createApp } from '../server/app'
 import { startAlertWatchdog } from '../server/alert-watchdog'
-import { createHeraldWorker } from '../worker/worker'
+import { createHeraldWorker, type HeraldWorker } from '../worker/worker'
 import { ensureRetentionSchedule } from '../worker/retention-schedule'
 import { createActivityDeps } from '../worker/deps'
 import { startDevServer } from './dev-server'
@@ -135,7 +135,7 @@ async function startServices({ dataDir, config, ports, bundle, lock, started, lo
   const deps = createActivityDeps(db, config)
   started.push(() => deps.mailer.close())
   log(bundle ? 'starting the worker…' : 'bundling workflows and starting the worker…')
-  const worker: Worker = await createHeraldWorker({
+  const worker: HeraldWorker = await createHeraldWorker({
     connection: nativeConnection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,

@@ -3,11 +3,13 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   workflowInfo,
 } from '@temporalio/workflow'
 import type { HeraldActivities, SendBatchInput } from '../activities'
 import type { DeliverySettings } from '../domain/settings'
+import { sendTaskQueue } from '../domain/sending'
 
 /**
  * The send engine both workflows share (SPEC.md "Sending"): a sliding window of batch activities, the
@@ -128,6 +130,9 @@ export class BatchWindow {
       ...sendBatchOptions,
       scheduleToCloseTimeout: Math.max(validUntil - Date.now(), 60_000),
       summary: this.batches.summary(batchNo),
+      // Batches go to the send queue, where each worker takes one at a time; histories recorded before
+      // scheduled them on the workflow's own queue (every worker still serves sendBatch there too).
+      ...(patched('send-task-queue') ? { taskQueue: sendTaskQueue(workflowInfo().taskQueue) } : {}),
     }
     scope
       .run(() => sendBatch.executeWithOptions(options, [input]))

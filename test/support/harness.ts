@@ -3,12 +3,12 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Client, Connection } from '@temporalio/client'
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker'
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker'
 import { loadConfig, type HeraldConfig } from '../../config/env'
 import { openDatabase, type Database } from '../../persistence/database'
 import { SmtpSink, type SmtpSinkOptions } from '../../mail/smtp-sink'
 import { createApp, type HeraldApp } from '../../server/app'
-import { createHeraldWorker } from '../../worker/worker'
+import { createHeraldWorker, type HeraldWorker } from '../../worker/worker'
 import { createActivityDeps } from '../../worker/deps'
 import type { ActivityDeps } from '../../activities'
 import type { DeliverySettings } from '../../domain/settings'
@@ -30,7 +30,7 @@ export interface Harness {
   client: Client
   app: HeraldApp
   config: HeraldConfig
-  worker: Worker
+  worker: HeraldWorker
   /** one token per role, plus `creator` (prepare + start) and `outsider` (viewer) */
   tokens: Record<Role | 'creator', string>
   api(
@@ -40,7 +40,7 @@ export interface Harness {
   ): Promise<{ status: number; body: any }>
   /** Polls the API until the delivery has the status (or fails with the last one seen). */
   waitForStatus(deliveryId: number, status: string | string[], timeoutMs?: number): Promise<any>
-  startWorker(overrides?: Partial<ActivityDeps>): Promise<Worker>
+  startWorker(overrides?: Partial<ActivityDeps>): Promise<HeraldWorker>
   stopWorker(): Promise<void>
   close(): Promise<void>
 }
@@ -115,7 +115,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const creator = await createUser(db, 'creator', ['prepare', 'start'])
   tokens.creator = (await issueToken(db, creator.id, 'test')).token
 
-  let worker: Worker | null = null
+  let worker: HeraldWorker | null = null
   let running: Promise<void> | null = null
   let deps: ActivityDeps | null = null
 
