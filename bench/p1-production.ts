@@ -48,6 +48,12 @@ export interface ProductionResult {
   temporal: Record<string, [string, number][]>
   /** Time between two messages of one SMTP connection: the pool size over the throughput */
   laneCycleMs: { herald: number; baseline: number }
+  /**
+   * Diagnostic, not how Herald may run: the same send with Herald's database committing without waiting
+   * for the WAL flush (`synchronous_commit = off`), which shows what the commit on each message's path
+   * costs. A crash of PostgreSQL could then lose claims already acted on, so Herald never runs this way.
+   */
+  asyncCommit: { perSecond: number; ratio: number; laneCycleMs: number }
   profiledPerSecond: number
   profiledBaselinePerSecond: number
   /** The profiled run, cut to the send: each thread of the worker, and the baseline's */
@@ -100,12 +106,21 @@ export async function productionThroughput(
     const counts = await b.cluster.sink.counts()
     await b.cluster.sink.reset()
 
+    // The diagnostic run: a worker whose connections open with synchronous_commit off.
+    const herald = `"${b.cluster.databases.herald}"`
+    await admin.raw(`alter database ${herald} set synchronous_commit = off`)
+    await b.cluster.workers[0].stop()
+    const asyncWorker = await b.cluster.addWorker()
+    const asyncMs = await heraldSend(b, await readyDelivery(b, ids), messages)
+    await asyncWorker.stop()
+    await admin.raw(`alter database ${herald} reset synchronous_commit`)
+    await b.cluster.sink.reset()
+
     // The same send again, both sides under the profiler (a run of its own: profiling costs time), the
     // worker's PostgreSQL queries timed from its side.
     const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-profile-'))
     const probeFile = path.join(profileDir, 'pg-probe.json')
     const cpuProf = (who: string) => ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, who)}`]
-    await b.cluster.workers[0].stop()
     const profiled = await b.cluster.addWorker(
       [...cpuProf('worker'), '--require', 'tsx/cjs', '--require', require.resolve('./pg-probe')],
       {
@@ -144,6 +159,11 @@ export async function productionThroughput(
       laneCycleMs: {
         herald: round((poolSize / messages) * heraldMs),
         baseline: round((poolSize / messages) * baseline.ms),
+      },
+      asyncCommit: {
+        perSecond: Math.round((messages / asyncMs) * 1000),
+        ratio: Math.round((baseline.ms / asyncMs) * 100) / 100,
+        laneCycleMs: round((poolSize / messages) * asyncMs),
       },
       profiledPerSecond: Math.round((messages / profiledMs) * 1000),
       profiledBaselinePerSecond: Math.round((messages / baselineProfiled.ms) * 1000),

@@ -265,5 +265,6 @@ function productionSummary(r: ProductionResult): string {
     `per message: ${r.postgres.perMessage.herald.statements} Herald statements, ${r.postgres.walFlushesPerMessage} WAL flushes, ${r.postgres.perMessage.temporal.statements} Temporal statements`,
     `settle as the worker waits for it: p50 ${settle ? settle.p50Us / 1000 : '?'} ms, p90 ${settle ? settle.p90Us / 1000 : '?'} ms`,
     `time between two messages of a connection: ${r.laneCycleMs.herald} ms vs ${r.laneCycleMs.baseline} ms`,
+    `diagnostic, Herald's commits not waiting for the WAL flush: ${r.asyncCommit.perSecond}/s = ratio ${r.asyncCommit.ratio}, ${r.asyncCommit.laneCycleMs} ms between two messages of a connection`,
   ].join('; ')
 }
