@@ -13,6 +13,7 @@ import {
   importProfiles,
   readyDelivery,
   startBenchCluster,
+  withAsyncCommit,
   type BenchCluster,
 } from './production'
 
@@ -106,21 +107,17 @@ export async function productionThroughput(
     const counts = await b.cluster.sink.counts()
     await b.cluster.sink.reset()
 
-    // The diagnostic run: a worker whose connections open with synchronous_commit off.
-    const herald = `"${b.cluster.databases.herald}"`
-    await admin.raw(`alter database ${herald} set synchronous_commit = off`)
-    await b.cluster.workers[0].stop()
-    const asyncWorker = await b.cluster.addWorker()
-    const asyncMs = await heraldSend(b, await readyDelivery(b, ids), messages)
-    await asyncWorker.stop()
-    await admin.raw(`alter database ${herald} reset synchronous_commit`)
-    await b.cluster.sink.reset()
+    const cluster = b
+    const asyncMs = await withAsyncCommit(cluster, async () =>
+      heraldSend(cluster, await readyDelivery(cluster, ids), messages),
+    )
 
     // The same send again, both sides under the profiler (a run of its own: profiling costs time), the
     // worker's PostgreSQL queries timed from its side.
     const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-profile-'))
     const probeFile = path.join(profileDir, 'pg-probe.json')
     const cpuProf = (who: string) => ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, who)}`]
+    await b.cluster.workers[0].stop()
     const profiled = await b.cluster.addWorker(
       [...cpuProf('worker'), '--require', 'tsx/cjs', '--require', require.resolve('./pg-probe')],
       {
@@ -131,6 +128,7 @@ export async function productionThroughput(
     const baselineProfiled = await baselineSend(b, again, poolSize, cpuProf('baseline'))
     await b.cluster.sink.reset()
     const from = nowUs()
+    await b.cluster.workers[0].stop()
     const profiledMs = await heraldSend(b, again, messages)
     const window: Window = [from, nowUs()]
     await profiled.stop()

@@ -8,6 +8,7 @@ import {
   importProfiles,
   readyDelivery,
   startBenchCluster,
+  withAsyncCommit,
   type BatchFigures,
   type BenchCluster,
 } from './production'
@@ -32,6 +33,8 @@ export interface ScaleOutRow {
   workersCpuUs: number
   postgresCpuUs: number
   baselineCpuUs: number
+  /** Diagnostic, one worker only: the same send with commits not waiting for the WAL flush (withAsyncCommit) */
+  asyncCommit?: { heraldPerSecond: number; ratio: number }
 }
 
 export interface ScaleOutResult {
@@ -80,6 +83,16 @@ export async function scaleOut(messages: number, replyDelayMs = 20, poolSize = 5
         postgresCpuUs: Math.round((after.postgres - before.postgres) / messages),
         baselineCpuUs: Math.round(baseline.cpuUs / messages),
       })
+      if (workers === 1) {
+        const cluster = b
+        const asyncMs = await withAsyncCommit(cluster, async () =>
+          heraldSend(cluster, await readyDelivery(cluster, ids), messages),
+        )
+        rows[0].asyncCommit = {
+          heraldPerSecond: Math.round((messages / asyncMs) * 1000),
+          ratio: Math.round((baseline.ms / asyncMs) * 100) / 100,
+        }
+      }
       console.error(`[P7] ${JSON.stringify(rows[rows.length - 1])}`)
     }
     return {

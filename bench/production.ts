@@ -163,6 +163,27 @@ export async function baselineSend(
   return r
 }
 
+/**
+ * Diagnostic only, never how Herald runs: `send` with the workers' database sessions committing without
+ * waiting for the WAL flush (`synchronous_commit = off`: a crash of PostgreSQL could then lose claims
+ * already acted on). It shows what the commit on each message's path costs. The running workers are
+ * restarted so that their connections take the setting, and again after.
+ */
+export async function withAsyncCommit<T>(b: BenchCluster, send: () => Promise<T>): Promise<T> {
+  const running = b.cluster.workers.filter((w) => w.running)
+  const restart = () => Promise.all(running.map(async (w) => (await w.stop(), await w.start())))
+  const database = `"${b.cluster.databases.herald}"`
+  await b.db.raw(`alter database ${database} set synchronous_commit = off`)
+  await restart()
+  try {
+    return await send()
+  } finally {
+    await b.db.raw(`alter database ${database} reset synchronous_commit`)
+    await restart()
+    await b.cluster.sink.reset()
+  }
+}
+
 async function until(check: () => Promise<boolean>, everyMs = 100, timeoutMs = 1_800_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {

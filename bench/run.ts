@@ -230,7 +230,7 @@ async function run() {
       report({
         id: 'P7',
         what: `scale-out, ${r.messages} messages, relay answering after ${r.replyDelayMs} ms, pool 5 per worker`,
-        value: `${each}; 3 workers = ${r.scaling}× one`,
+        value: `${each}; 3 workers = ${r.scaling}× one; batches per worker at 3 workers: ${r.rows[2].batches.perWorker.join(', ')}; diagnostic, one worker with commits not waiting for the WAL flush: ${r.rows[0].asyncCommit?.heraldPerSecond}/s = ${r.rows[0].asyncCommit?.ratio}`,
         goal: '3 workers ≥ 2.7× one; each ≥ 0.9 of nodemailer',
         met: r.scaling >= 2.7 && r.rows.every((row) => row.ratio >= 0.9 && row.distinct === r.messages),
       })
