@@ -257,7 +257,7 @@ function productionSummary(r: ProductionResult): string {
   const temporal = Object.entries(cpu)
     .filter(([name]) => name.startsWith('temporal'))
     .reduce((sum, [, us]) => sum + us, 0)
-  const settle = r.workerQueries.herald_settle_v2
+  const settle = Object.entries(r.workerQueries).find(([name]) => name.startsWith('herald_settle'))?.[1]
   return [
     `Herald ${r.heraldPerSecond}/s vs nodemailer ${r.baselinePerSecond}/s = ratio ${r.ratio}`,
     `distinct ${r.distinct}, duplicates ${r.duplicates}`,
