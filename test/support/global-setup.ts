@@ -10,7 +10,7 @@ export default async function globalSetup(): Promise<void> {
   const log = (line: string) => process.stderr.write(`[herald tests] ${line}\n`)
   const [server, bundle] = await Promise.all([
     // Temporal continues a schedule's own workflow as new when it suggests so (4 Ki events by default);
-    // a lower mark lets the 100-run recurrence test see that bound within its runs.
+    // a lower mark lets the recurrence test see that bound after about 50 runs.
     startDevServer({ log, dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 400 } }),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }),
   ])
